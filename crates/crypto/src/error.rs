@@ -1,0 +1,21 @@
+//! Errors of this crate.
+
+/// What can go wrong in a cryptographic operation. Messages never contain key material.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CryptoError {
+    /// The transform is known but not implemented here.
+    #[error("unsupported transform: {0}")]
+    Unsupported(String),
+    /// A key, IV, nonce or buffer has the wrong length.
+    #[error("bad length: {0}")]
+    BadLength(&'static str),
+    /// Integrity check (ICV / AEAD tag) failed.
+    #[error("integrity check failed")]
+    IntegrityCheckFailed,
+    /// The peer's key-exchange value is invalid (RFC 6989 checks, wrong length, not on curve).
+    #[error("invalid peer key-exchange value")]
+    InvalidPublicValue,
+    /// The underlying library reported an unspecified failure.
+    #[error("crypto backend failure")]
+    Backend,
+}

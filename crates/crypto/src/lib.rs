@@ -1,0 +1,27 @@
+//! Cryptographic transforms for IKEv2 and ESP, thin over `aws-lc-rs`.
+//!
+//! This crate maps IANA transform identifiers (RFC 7296 §3.3.2, the IANA "IKEv2 Parameters"
+//! registry) to implementations, and implements the IKEv2 key derivation (RFC 7296 §2.13, §2.14,
+//! §2.17). It knows nothing of packets or protocol state. No cipher is implemented here: every
+//! primitive comes from `aws-lc-rs`.
+//!
+//! Key material lives in [`SecretBytes`] (zeroized on drop, redacted in `Debug`).
+
+pub mod cipher;
+pub mod error;
+pub mod ids;
+pub mod kdf;
+pub mod ke;
+pub mod prf;
+pub mod proposal;
+pub mod rng;
+pub mod secret;
+
+pub use cipher::Cipher;
+pub use error::CryptoError;
+pub use ids::{EncrAlg, EncrId, EsnId, IntegId, KeId, PrfId, TransformType};
+pub use ke::KeyExchange;
+pub use prf::Prf;
+pub use proposal::{ProposalSpec, Suite};
+pub use rng::{DeterministicRandom, Random, SystemRandom};
+pub use secret::{ct_eq, SecretBytes};
