@@ -1,0 +1,1 @@
+//! Network-namespace test harness for Rampart (namespaces, strongSwan, rampart daemon, captures).
