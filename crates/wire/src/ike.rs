@@ -1,1 +1,0 @@
-//! IKEv2 messages (RFC 7296 §3). (being written)
