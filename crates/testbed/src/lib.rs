@@ -1,1 +1,31 @@
-//! Network-namespace test harness for Rampart (namespaces, strongSwan, rampart daemon, captures).
+//! Network-namespace test harness for Rampart: namespaces and topologies, strongSwan's charon,
+//! the rampart daemon, packet captures, and the polling helpers the end-to-end tests use.
+//!
+//! Every namespace test starts with [`require_root_and_tools`]; every resource is a guard that
+//! cleans up by name or PID on drop (also when the test panics) and, on a panic, prints the logs
+//! it holds so that a CI failure can be diagnosed from its output. Work files live under
+//! `/tmp/rampart-tests/<prefix>` (kept with `TESTBED_KEEP=1`).
+
+pub mod capture;
+pub mod charon;
+pub mod cmd;
+pub mod daemon;
+pub mod net2net;
+pub mod netns;
+pub mod privilege;
+pub mod process;
+pub mod status;
+pub mod swanctl;
+pub mod topology;
+pub mod wait;
+pub mod workdir;
+
+pub use capture::Capture;
+pub use charon::{Charon, CharonOptions};
+pub use daemon::RampartDaemon;
+pub use net2net::{Family, Gw, Net2Net};
+pub use netns::Netns;
+pub use privilege::{require_root_and_tools, NETNS_TOOLS, STRONGSWAN_TOOLS};
+pub use topology::Topology;
+pub use wait::{ping, wait_until};
+pub use workdir::TestDir;
