@@ -1,0 +1,114 @@
+//! PSK lookup (docs/config.md "Lookup of a PSK"), for IKE_AUTH with shared keys
+//! (RFC 7296 §2.15).
+
+use crypto::SecretBytes;
+use wire::Identity;
+
+use crate::types::{Config, IkeSecret};
+
+impl IkeSecret {
+    /// True when `ids` names `id` (FQDN and RFC 822 compare case-insensitively).
+    pub fn has_id(&self, id: &Identity) -> bool {
+        self.ids.iter().any(|x| x.matches(id))
+    }
+}
+
+impl Config {
+    /// The PSK for an IKE SA between `local` (our identity) and `remote` (the peer's): the
+    /// entry whose `ids` contain both; failing that, one containing the peer's; failing that,
+    /// one containing ours; failing that, one with an empty `ids` list. Within a rank the
+    /// first in file order wins.
+    pub fn find_psk(&self, local: &Identity, remote: &Identity) -> Option<&SecretBytes> {
+        let s = &self.ike_secrets;
+        s.iter()
+            .find(|e| e.has_id(local) && e.has_id(remote))
+            .or_else(|| s.iter().find(|e| e.has_id(remote)))
+            .or_else(|| s.iter().find(|e| e.has_id(local)))
+            .or_else(|| s.iter().find(|e| e.ids.is_empty()))
+            .map(|e| &e.secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::DaemonConfig;
+
+    fn secret(name: &str, ids: &[&str], key: &str) -> IkeSecret {
+        IkeSecret {
+            name: name.into(),
+            ids: ids.iter().map(|s| s.parse().unwrap()).collect(),
+            secret: SecretBytes::from_slice(key.as_bytes()),
+        }
+    }
+
+    fn config(secrets: Vec<IkeSecret>) -> Config {
+        Config {
+            path: "t.toml".into(),
+            daemon: DaemonConfig::default(),
+            connections: Vec::new(),
+            ike_secrets: secrets,
+        }
+    }
+
+    fn id(s: &str) -> Identity {
+        s.parse().unwrap()
+    }
+
+    fn found(c: &Config, l: &str, r: &str) -> Option<Vec<u8>> {
+        c.find_psk(&id(l), &id(r)).map(|s| s.as_slice().to_vec())
+    }
+
+    #[test]
+    fn ranking() {
+        let c = config(vec![
+            secret("any", &[], "k-any"),
+            secret("ours", &["moon.example.org"], "k-ours"),
+            secret("peer", &["carol.example.org"], "k-peer"),
+            secret("both", &["moon.example.org", "carol.example.org"], "k-both"),
+        ]);
+        assert_eq!(
+            found(&c, "moon.example.org", "carol.example.org"),
+            Some(b"k-both".to_vec())
+        );
+        // Case-insensitive FQDN match.
+        assert_eq!(
+            found(&c, "MOON.example.org", "carol.EXAMPLE.org"),
+            Some(b"k-both".to_vec())
+        );
+        assert_eq!(
+            found(&c, "sun.example.org", "carol.example.org"),
+            Some(b"k-peer".to_vec())
+        );
+        assert_eq!(
+            found(&c, "moon.example.org", "dave.example.org"),
+            Some(b"k-ours".to_vec())
+        );
+        assert_eq!(
+            found(&c, "sun.example.org", "dave.example.org"),
+            Some(b"k-any".to_vec())
+        );
+    }
+
+    #[test]
+    fn no_match_and_file_order() {
+        let c = config(vec![
+            secret("a", &["192.0.2.1"], "k-a"),
+            secret("b", &["192.0.2.1", "2001:db8::1"], "k-b"),
+            secret("c", &["2001:db8::1", "192.0.2.100"], "k-c"),
+        ]);
+        assert_eq!(found(&c, "sun.example.org", "dave.example.org"), None);
+        // Peer rank: first in file order that names the peer.
+        assert_eq!(
+            found(&c, "sun.example.org", "2001:db8::1"),
+            Some(b"k-b".to_vec())
+        );
+        // Both rank beats an earlier entry naming only one side.
+        assert_eq!(
+            found(&c, "2001:db8::1", "192.0.2.100"),
+            Some(b"k-c".to_vec())
+        );
+        // An IPv4 identity is not an FQDN with the same text.
+        assert_eq!(found(&c, "sun.example.org", "fqdn:192.0.2.1"), None);
+    }
+}

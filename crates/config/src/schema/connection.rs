@@ -1,0 +1,402 @@
+//! `[connections.NAME]`, its `local`/`remote` sections and its `children`.
+
+use crypto::proposal::Protocol;
+use crypto::ProposalSpec;
+
+use super::values;
+use crate::types::{
+    AuthConfig, AuthMethod, Child, CloseAction, Connection, Mode, RemoteAddr, StartAction, TsSpec,
+    DEFAULT_DPD_DELAY, DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, DEFAULT_KEYINGTRIES,
+};
+use crate::walk::{as_bool, as_int_in, as_str, as_table, string_list, Ctx, Span, Table};
+
+const CONNECTION_KEYS: &[&str] = &[
+    "version",
+    "local_addrs",
+    "remote_addrs",
+    "proposals",
+    "encap",
+    "dpd_delay",
+    "keyingtries",
+    "local",
+    "remote",
+    "children",
+];
+const AUTH_KEYS: &[&str] = &["auth", "id"];
+const CHILD_KEYS: &[&str] = &[
+    "local_ts",
+    "remote_ts",
+    "esp_proposals",
+    "mode",
+    "start_action",
+    "close_action",
+];
+const AUTH_METHODS: &[(&str, AuthMethod)] = &[("psk", AuthMethod::Psk)];
+const AUTH_LATER: &[&str] = &["pubkey", "eap"];
+const MODES: &[(&str, Mode)] = &[("tunnel", Mode::Tunnel)];
+const MODES_LATER: &[&str] = &["transport"];
+const START_ACTIONS: &[(&str, StartAction)] =
+    &[("none", StartAction::None), ("start", StartAction::Start)];
+const CLOSE_ACTIONS: &[(&str, CloseAction)] =
+    &[("none", CloseAction::None), ("start", CloseAction::Start)];
+const ACTIONS_LATER: &[&str] = &["trap"];
+
+/// Every `[connections.NAME]`, in file order; child names must be unique across connections.
+pub(super) fn parse_connections(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Vec<Connection> {
+    let mut out = Vec::new();
+    // (child name, connection name) of every child seen so far.
+    let mut child_names: Vec<(String, String)> = Vec::new();
+    for (k, v) in t.entries_in_file_order() {
+        let name: &str = k.get_ref();
+        let path = t.path_of(name);
+        let Some(ct) = as_table(ctx, v, &path) else {
+            continue;
+        };
+        let name_ok = values::check_name(ctx, name, &k.span(), &path);
+        let conn = parse_connection(ctx, name, &ct);
+        // Cross-connection check, done on the raw tables so it works even when parts failed.
+        if let Some(children) = ct.get("children").and_then(|c| match c.get_ref() {
+            toml::de::DeValue::Table(ch) => Some(ch),
+            _ => None,
+        }) {
+            let mut keys: Vec<_> = children.iter().collect();
+            keys.sort_by_key(|(ck, _)| ck.span().start);
+            for (ck, _) in keys {
+                let cname: &str = ck.get_ref();
+                if let Some((_, other)) = child_names.iter().find(|(c, _)| c == cname) {
+                    ctx.error(
+                        &ck.span(),
+                        &crate::walk::join(&ct.path_of("children"), cname),
+                        format!(
+                            "child name '{cname}' is already used in connections.{other} \
+                             (child names must be unique across connections)"
+                        ),
+                    );
+                } else {
+                    child_names.push((cname.to_string(), name.to_string()));
+                }
+            }
+        }
+        if let (true, Some(c)) = (name_ok, conn) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Connection> {
+    t.check_keys(ctx, CONNECTION_KEYS);
+    let mut ok = true;
+
+    let version = match t.get("version") {
+        Some(v) => {
+            let path = t.path_of("version");
+            match as_int_in(ctx, v, &path, 0, 255) {
+                Some(2) => Some(2),
+                Some(n) => {
+                    ctx.error(
+                        &v.span(),
+                        &path,
+                        format!("IKE version {n} is not supported (allowed: 2)"),
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+        None => Some(2),
+    };
+
+    let local_addrs = match t.get("local_addrs") {
+        Some(v) => {
+            let mut seen = Vec::new();
+            string_list(
+                ctx,
+                v,
+                &t.path_of("local_addrs"),
+                true,
+                "IP addresses",
+                |ctx, i, s, span, p| values::ip_addr(ctx, i, s, span, p, &mut seen),
+            )
+        }
+        None => Some(Vec::new()),
+    };
+
+    let remote_addrs = match t.get("remote_addrs") {
+        Some(v) => {
+            let mut seen = Vec::new();
+            string_list(
+                ctx,
+                v,
+                &t.path_of("remote_addrs"),
+                false,
+                "IP addresses or \"%any\"",
+                |ctx, i, s, span, p| values::remote_addr(ctx, i, s, span, p, &mut seen),
+            )
+        }
+        None => {
+            t.missing(
+                ctx,
+                "remote_addrs",
+                "the peer's IP address(es), or [\"%any\"] to accept any peer",
+            );
+            None
+        }
+    };
+
+    let proposals = proposals(ctx, t, "proposals", Protocol::Ike, DEFAULT_IKE_PROPOSALS);
+
+    let encap = match t.get("encap") {
+        Some(v) => as_bool(ctx, v, &t.path_of("encap")),
+        None => Some(false),
+    };
+    let dpd_delay = match t.get("dpd_delay") {
+        Some(v) => values::duration(ctx, v, &t.path_of("dpd_delay")),
+        None => Some(DEFAULT_DPD_DELAY),
+    };
+    let keyingtries = match t.get("keyingtries") {
+        Some(v) => as_int_in(ctx, v, &t.path_of("keyingtries"), 0, i64::from(u32::MAX))
+            .and_then(|n| u32::try_from(n).ok()),
+        None => Some(DEFAULT_KEYINGTRIES),
+    };
+
+    let local = auth_section(ctx, t, "local");
+    let remote = auth_section(ctx, t, "remote");
+
+    let children = match t.get("children") {
+        Some(v) => {
+            let path = t.path_of("children");
+            match as_table(ctx, v, &path) {
+                Some(ct) if ct.table.is_empty() => {
+                    ctx.error(
+                        &ct.span,
+                        &t.path,
+                        format!("no children (add at least one [{}.NAME] table)", ct.path),
+                    );
+                    None
+                }
+                Some(ct) => parse_children(ctx, &ct),
+                None => None,
+            }
+        }
+        None => {
+            t.missing(
+                ctx,
+                "children",
+                &format!(
+                    "a connection needs at least one [{}.children.NAME] table",
+                    t.path
+                ),
+            );
+            None
+        }
+    };
+
+    // %any as the peer address is for responders only: an initiator needs somewhere to send.
+    if let (Some(remote_addrs), Some(children)) = (&remote_addrs, &children) {
+        if remote_addrs.contains(&RemoteAddr::Any) {
+            ok &= check_any_actions(ctx, t, children);
+        }
+    }
+
+    let remote_addrs = remote_addrs?;
+    let children = children?;
+    if !ok {
+        return None;
+    }
+    Some(Connection {
+        name: name.to_string(),
+        version: version?,
+        local_addrs: local_addrs?,
+        remote_addrs,
+        proposals: proposals?,
+        encap: encap?,
+        dpd_delay: dpd_delay?,
+        keyingtries: keyingtries?,
+        local: local?,
+        remote: remote?,
+        children,
+    })
+}
+
+/// With `remote_addrs` containing `%any`, no child may start or restart on its own.
+fn check_any_actions(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, children: &[Child]) -> bool {
+    let mut ok = true;
+    let Some(ct) = t.get("children").and_then(|c| match c.get_ref() {
+        toml::de::DeValue::Table(ch) => Some(ch),
+        _ => None,
+    }) else {
+        return true;
+    };
+    for child in children {
+        let Some(cv) = ct
+            .iter()
+            .find(|(k, _)| k.get_ref() == child.name.as_str())
+            .map(|(_, v)| v)
+        else {
+            continue;
+        };
+        let toml::de::DeValue::Table(ctab) = cv.get_ref() else {
+            continue;
+        };
+        let child_path = crate::walk::join(&t.path_of("children"), &child.name);
+        for (key, active) in [
+            ("start_action", child.start_action == StartAction::Start),
+            ("close_action", child.close_action == CloseAction::Start),
+        ] {
+            if !active {
+                continue;
+            }
+            if let Some((_, v)) = ctab.iter().find(|(k, _)| k.get_ref() == key) {
+                ctx.error(
+                    &v.span(),
+                    &crate::walk::join(&child_path, key),
+                    format!(
+                        "\"start\" needs a peer address to initiate to, but {} contains \
+                         \"%any\" (allowed here: none)",
+                        t.path_of("remote_addrs")
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// A proposal list (`proposals` or `esp_proposals`), defaulting to `defaults`.
+fn proposals(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    key: &str,
+    protocol: Protocol,
+    defaults: &[&str],
+) -> Option<Vec<ProposalSpec>> {
+    let path = t.path_of(key);
+    match t.get(key) {
+        Some(v) => string_list(
+            ctx,
+            v,
+            &path,
+            false,
+            "proposal strings like \"aes256gcm16-prfsha256-x25519\"",
+            |ctx, _, s, span, p| values::proposal(ctx, protocol, s, span, p),
+        ),
+        None => {
+            let mut out = Vec::new();
+            for d in defaults {
+                out.push(values::proposal(ctx, protocol, d, &t.span, &path)?);
+            }
+            Some(out)
+        }
+    }
+}
+
+/// `[connections.NAME.local]` or `[connections.NAME.remote]` (both required).
+fn auth_section(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, key: &str) -> Option<AuthConfig> {
+    let Some(at) = t.sub_table(ctx, key) else {
+        if t.get(key).is_none() {
+            t.missing(
+                ctx,
+                key,
+                &format!("a [{}] table with auth = \"psk\" and an id", t.path_of(key)),
+            );
+        }
+        return None;
+    };
+    at.check_keys(ctx, AUTH_KEYS);
+    let auth = match at.get("auth") {
+        Some(v) => values::keyword(ctx, v, &at.path_of("auth"), AUTH_METHODS, AUTH_LATER),
+        None => {
+            at.missing(ctx, "auth", "allowed: psk");
+            None
+        }
+    };
+    let is_remote = key == "remote";
+    let id = match at.get("id") {
+        Some(v) => {
+            let path = at.path_of("id");
+            let s = as_str(ctx, v, &path)?;
+            values::identity(ctx, s, &v.span(), &path, is_remote)?
+        }
+        None => None,
+    };
+    Some(AuthConfig { auth: auth?, id })
+}
+
+/// Every child of a connection, in file order.
+fn parse_children(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<Vec<Child>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (k, v) in t.entries_in_file_order() {
+        let name: &str = k.get_ref();
+        let path = t.path_of(name);
+        let Some(ct) = as_table(ctx, v, &path) else {
+            ok = false;
+            continue;
+        };
+        let name_ok = values::check_name(ctx, name, &k.span(), &path);
+        match parse_child(ctx, name, &ct) {
+            Some(c) if name_ok => out.push(c),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn parse_child(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Child> {
+    t.check_keys(ctx, CHILD_KEYS);
+    let ts = |ctx: &mut Ctx<'_>, key: &str| match t.get(key) {
+        Some(v) => string_list(
+            ctx,
+            v,
+            &t.path_of(key),
+            false,
+            "traffic selectors or \"dynamic\"",
+            |ctx, _, s, span: &Span, p| values::ts_spec(ctx, s, span, p),
+        ),
+        None => Some(vec![TsSpec::Dynamic]),
+    };
+    let local_ts = ts(ctx, "local_ts");
+    let remote_ts = ts(ctx, "remote_ts");
+    let esp_proposals = proposals(
+        ctx,
+        t,
+        "esp_proposals",
+        Protocol::Esp,
+        DEFAULT_ESP_PROPOSALS,
+    );
+    let mode = match t.get("mode") {
+        Some(v) => values::keyword(ctx, v, &t.path_of("mode"), MODES, MODES_LATER),
+        None => Some(Mode::Tunnel),
+    };
+    let start_action = match t.get("start_action") {
+        Some(v) => values::keyword(
+            ctx,
+            v,
+            &t.path_of("start_action"),
+            START_ACTIONS,
+            ACTIONS_LATER,
+        ),
+        None => Some(StartAction::None),
+    };
+    let close_action = match t.get("close_action") {
+        Some(v) => values::keyword(
+            ctx,
+            v,
+            &t.path_of("close_action"),
+            CLOSE_ACTIONS,
+            ACTIONS_LATER,
+        ),
+        None => Some(CloseAction::None),
+    };
+    Some(Child {
+        name: name.to_string(),
+        local_ts: local_ts?,
+        remote_ts: remote_ts?,
+        esp_proposals: esp_proposals?,
+        mode: mode?,
+        start_action: start_action?,
+        close_action: close_action?,
+    })
+}

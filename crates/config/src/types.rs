@@ -1,0 +1,250 @@
+//! The typed configuration, owned (nothing borrows from the file), and its defaults.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crypto::{ProposalSpec, SecretBytes};
+use wire::{Identity, TrafficSelector};
+
+/// Default `daemon.control_socket`.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/rampart/rampart.sock";
+/// Default `daemon.tun_name`.
+pub const DEFAULT_TUN_NAME: &str = "rampart0";
+/// Default `daemon.ike_port` (RFC 7296 §2: UDP 500).
+pub const DEFAULT_IKE_PORT: u16 = 500;
+/// Default `daemon.natt_port` (RFC 3948 / RFC 7296 §2.23: UDP 4500).
+pub const DEFAULT_NATT_PORT: u16 = 4500;
+/// Default IKE proposals of a connection, in preference order (strongSwan syntax).
+pub const DEFAULT_IKE_PROPOSALS: &[&str] = &[
+    "aes256gcm16-prfsha256-x25519",
+    "aes128gcm16-prfsha256-ecp256",
+    "aes128-sha256-ecp256",
+];
+/// Default ESP proposals of a child, in preference order (strongSwan syntax, no PFS).
+pub const DEFAULT_ESP_PROPOSALS: &[&str] = &["aes256gcm16", "aes128gcm16", "aes128-sha256"];
+/// Default `dpd_delay`.
+pub const DEFAULT_DPD_DELAY: Duration = Duration::from_secs(30);
+/// Default `keyingtries`.
+pub const DEFAULT_KEYINGTRIES: u32 = 1;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The file it was read from (as given to the loader).
+    pub path: PathBuf,
+    /// `[daemon]`.
+    pub daemon: DaemonConfig,
+    /// `[connections.NAME]`, in the order their tables appear in the file.
+    pub connections: Vec<Connection>,
+    /// `[secrets.ike.NAME]`, in file order.
+    pub ike_secrets: Vec<IkeSecret>,
+}
+
+/// `[daemon]`: process-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonConfig {
+    /// Path of the control socket (absolute).
+    pub control_socket: PathBuf,
+    /// Name of the TUN device (1..=15 bytes).
+    pub tun_name: String,
+    /// UDP port for IKE.
+    pub ike_port: u16,
+    /// UDP port for NAT-T (IKE with the non-ESP marker, and ESP-in-UDP).
+    pub natt_port: u16,
+    /// Log verbosity.
+    pub log_level: LogLevel,
+    /// Addresses to bind.
+    pub listen: Vec<IpAddr>,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
+            tun_name: DEFAULT_TUN_NAME.to_string(),
+            ike_port: DEFAULT_IKE_PORT,
+            natt_port: DEFAULT_NATT_PORT,
+            log_level: LogLevel::Info,
+            listen: vec![
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            ],
+        }
+    }
+}
+
+/// `daemon.log_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// `error`
+    Error,
+    /// `warn`
+    Warn,
+    /// `info` (default)
+    Info,
+    /// `debug`
+    Debug,
+    /// `trace`
+    Trace,
+}
+
+impl LogLevel {
+    /// The keyword used in the file (also what `tracing` filters accept).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// One IKE connection: `[connections.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// The table's name.
+    pub name: String,
+    /// IKE major version; only 2.
+    pub version: u8,
+    /// Our addresses; empty = any.
+    pub local_addrs: Vec<IpAddr>,
+    /// The peer's addresses (never empty).
+    pub remote_addrs: Vec<RemoteAddr>,
+    /// IKE proposals, in preference order (RFC 7296 §3.3).
+    pub proposals: Vec<ProposalSpec>,
+    /// Force UDP encapsulation even without NAT (RFC 7296 §2.23, RFC 3948).
+    pub encap: bool,
+    /// Liveness check interval when idle (RFC 7296 §2.4); zero = off.
+    pub dpd_delay: Duration,
+    /// Initiation attempts; 0 = forever.
+    pub keyingtries: u32,
+    /// Our side's authentication.
+    pub local: AuthConfig,
+    /// The peer's authentication; `id: None` = `%any`.
+    pub remote: AuthConfig,
+    /// Child SAs (at least one), in file order.
+    pub children: Vec<Child>,
+}
+
+impl Connection {
+    /// True when some child has `start_action = "start"`: initiate when the daemon starts.
+    pub fn starts_on_load(&self) -> bool {
+        self.children
+            .iter()
+            .any(|c| c.start_action == StartAction::Start)
+    }
+
+    /// Responder matching of an IKE_SA_INIT (docs/config.md "Semantics"): our address must be
+    /// one of `local_addrs` (empty = any) and the peer's one of `remote_addrs` (`%any` = any).
+    pub fn matches_addrs(&self, local: IpAddr, remote: IpAddr) -> bool {
+        (self.local_addrs.is_empty() || self.local_addrs.contains(&local))
+            && self.remote_addrs.iter().any(|r| r.matches(remote))
+    }
+
+    /// The child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Child> {
+        self.children.iter().find(|c| c.name == name)
+    }
+}
+
+/// One entry of `remote_addrs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoteAddr {
+    /// A concrete peer address.
+    Addr(IpAddr),
+    /// `%any`: accept any peer (responder only).
+    Any,
+}
+
+impl RemoteAddr {
+    /// True when `addr` is acceptable as this peer address.
+    pub fn matches(&self, addr: IpAddr) -> bool {
+        match self {
+            RemoteAddr::Addr(a) => *a == addr,
+            RemoteAddr::Any => true,
+        }
+    }
+}
+
+/// `[connections.NAME.local]` / `[connections.NAME.remote]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// How this side authenticates (RFC 7296 §2.15).
+    pub auth: AuthMethod,
+    /// The identity (RFC 7296 §3.5). Local: `None` = our IP address. Remote: `None` = `%any`.
+    pub id: Option<Identity>,
+}
+
+/// `auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// Pre-shared key (RFC 7296 §2.15, Shared Key Message Integrity Code).
+    Psk,
+}
+
+/// `[connections.NAME.children.CHILD]`: one Child SA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// The table's name.
+    pub name: String,
+    /// Our traffic selectors (RFC 7296 §2.9), never empty.
+    pub local_ts: Vec<TsSpec>,
+    /// The peer's traffic selectors, never empty.
+    pub remote_ts: Vec<TsSpec>,
+    /// ESP proposals, in preference order.
+    pub esp_proposals: Vec<ProposalSpec>,
+    /// IPsec mode.
+    pub mode: Mode,
+    /// What to do when the daemon loads the configuration.
+    pub start_action: StartAction,
+    /// What to do when the peer deletes the Child SA.
+    pub close_action: CloseAction,
+}
+
+/// One entry of `local_ts` / `remote_ts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TsSpec {
+    /// `dynamic`: the outer address of that side, known once the IKE SA is up.
+    Dynamic,
+    /// A fixed selector.
+    Ts(TrafficSelector),
+}
+
+/// `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Tunnel mode (RFC 4301 §4.1).
+    Tunnel,
+}
+
+/// `start_action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StartAction {
+    /// Wait for the peer or a control command (default).
+    None,
+    /// Initiate when the daemon starts.
+    Start,
+}
+
+/// `close_action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseAction {
+    /// Do nothing (default).
+    None,
+    /// Initiate again when the peer deletes the Child SA.
+    Start,
+}
+
+/// `[secrets.ike.NAME]`: a pre-shared key. `Debug` shows only its length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IkeSecret {
+    /// The table's name.
+    pub name: String,
+    /// The identities this key is for; empty = any (lowest priority).
+    pub ids: Vec<Identity>,
+    /// The key.
+    pub secret: SecretBytes,
+}
