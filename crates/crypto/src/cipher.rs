@@ -10,11 +10,23 @@
 //! Padding is the caller's job (it differs between IKE and ESP); `block_len` tells the
 //! alignment the plaintext must have.
 
-use crate::{CryptoError, EncrAlg, IntegId};
+mod aead;
+mod cbc;
+
+pub use cbc::AesCbc;
+
+use crate::integ::Integ;
+use crate::{CryptoError, EncrAlg, EncrId, IntegId};
 
 /// A keyed cipher + integrity transform for one direction of one SA.
 pub struct Cipher {
-    _private: (),
+    inner: Inner,
+}
+
+enum Inner {
+    Aead(aead::AeadCipher),
+    // Boxed: the AES key schedules for both directions make it ~2 KiB.
+    Cbc(Box<cbc::CbcHmac>),
 }
 
 impl core::fmt::Debug for Cipher {
@@ -24,22 +36,35 @@ impl core::fmt::Debug for Cipher {
 }
 
 impl Cipher {
+    /// True when `new` accepts `encr` (with its key length).
+    pub fn is_supported(encr: EncrAlg) -> bool {
+        aead::algorithm(encr).is_some() || cbc::algorithm(encr).is_some()
+    }
     /// Key-material length in bytes that `encr` takes from prf+ output: the key plus, for AEAD,
     /// the salt (4 bytes for AES-GCM, RFC 4106 §8.1 / RFC 5282 §7.1; 4 for ChaCha20-Poly1305,
     /// RFC 7634 §4).
     pub fn encr_keymat_len(encr: EncrAlg) -> Result<usize, CryptoError> {
-        let _ = encr;
-        unimplemented!("crypto helper")
+        if let Some((_, key_len)) = aead::algorithm(encr) {
+            Ok(key_len + aead::SALT_LEN)
+        } else if let Some((_, key_len)) = cbc::algorithm(encr) {
+            Ok(key_len)
+        } else {
+            Err(CryptoError::Unsupported(encr.to_string()))
+        }
     }
     /// Key length in bytes of an integrity algorithm (0 for `IntegId::None`).
     pub fn integ_key_len(integ: IntegId) -> Result<usize, CryptoError> {
-        let _ = integ;
-        unimplemented!("crypto helper")
+        match integ {
+            IntegId::None => Ok(0),
+            other => Integ::key_len(other),
+        }
     }
     /// True for combined-mode (AEAD) algorithms, which take no separate integrity transform.
     pub fn is_aead(encr: EncrAlg) -> bool {
-        let _ = encr;
-        unimplemented!("crypto helper")
+        matches!(
+            encr.id,
+            EncrId::AesGcm8 | EncrId::AesGcm12 | EncrId::AesGcm16 | EncrId::ChaCha20Poly1305
+        )
     }
     /// Keys a cipher. `integ` must be `None`/`IntegId::None` for AEAD and set for CBC;
     /// `encr_keymat` is `encr_keymat_len(encr)` bytes (key | salt for AEAD); `integ_key` is
@@ -50,21 +75,47 @@ impl Cipher {
         encr_keymat: &[u8],
         integ_key: &[u8],
     ) -> Result<Self, CryptoError> {
-        let _ = (encr, integ, encr_keymat, integ_key);
-        unimplemented!("crypto helper")
+        let integ = integ.filter(|i| *i != IntegId::None);
+        let inner = if Self::is_aead(encr) {
+            if integ.is_some() || !integ_key.is_empty() {
+                return Err(CryptoError::Unsupported(format!(
+                    "{encr} takes no integrity algorithm"
+                )));
+            }
+            Inner::Aead(aead::AeadCipher::new(encr, encr_keymat)?)
+        } else {
+            let integ = integ.ok_or_else(|| {
+                CryptoError::Unsupported(format!("{encr} needs an integrity algorithm"))
+            })?;
+            let cbc = AesCbc::new(encr, encr_keymat)?;
+            Inner::Cbc(Box::new(cbc::CbcHmac::new(
+                cbc,
+                Integ::new(integ, integ_key)?,
+            )))
+        };
+        Ok(Self { inner })
     }
     /// IV length on the wire: 8 for AES-GCM and ChaCha20-Poly1305, 16 for AES-CBC.
     pub fn iv_len(&self) -> usize {
-        unimplemented!("crypto helper")
+        match &self.inner {
+            Inner::Aead(_) => aead::IV_LEN,
+            Inner::Cbc(_) => cbc::BLOCK_LEN,
+        }
     }
     /// Plaintext alignment: 16 for AES-CBC, 1 for AEAD (ESP still aligns to 4 itself).
     pub fn block_len(&self) -> usize {
-        unimplemented!("crypto helper")
+        match &self.inner {
+            Inner::Aead(_) => 1,
+            Inner::Cbc(_) => cbc::BLOCK_LEN,
+        }
     }
     /// ICV length: 16 for GCM-16 and ChaCha20-Poly1305, 16 for HMAC-SHA2-256-128, 12 for
     /// HMAC-SHA1-96, ...
     pub fn icv_len(&self) -> usize {
-        unimplemented!("crypto helper")
+        match &self.inner {
+            Inner::Aead(_) => aead::ICV_LEN,
+            Inner::Cbc(c) => c.icv_len(),
+        }
     }
     /// Encrypts `buf` in place and writes the ICV. `iv.len() == iv_len()`,
     /// `buf.len() % block_len() == 0`, `icv.len() == icv_len()`. For AEAD the caller must never
@@ -76,8 +127,10 @@ impl Cipher {
         buf: &mut [u8],
         icv: &mut [u8],
     ) -> Result<(), CryptoError> {
-        let _ = (aad, iv, buf, icv);
-        unimplemented!("crypto helper")
+        match &self.inner {
+            Inner::Aead(c) => c.seal(aad, iv, buf, icv),
+            Inner::Cbc(c) => c.seal(aad, iv, buf, icv),
+        }
     }
     /// Verifies the ICV (constant time) and decrypts `buf` in place. On failure `buf` content is
     /// unspecified and `IntegrityCheckFailed` is returned.
@@ -88,7 +141,15 @@ impl Cipher {
         buf: &mut [u8],
         icv: &[u8],
     ) -> Result<(), CryptoError> {
-        let _ = (aad, iv, buf, icv);
-        unimplemented!("crypto helper")
+        match &self.inner {
+            Inner::Aead(c) => c.open(aad, iv, buf, icv),
+            Inner::Cbc(c) => c.open(aad, iv, buf, icv),
+        }
     }
 }
+
+/// `Cipher` is shared by the data plane's worker threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Cipher>();
+};

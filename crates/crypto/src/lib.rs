@@ -8,8 +8,10 @@
 //! Key material lives in [`SecretBytes`] (zeroized on drop, redacted in `Debug`).
 
 pub mod cipher;
+pub mod digest;
 pub mod error;
 pub mod ids;
+pub mod integ;
 pub mod kdf;
 pub mod ke;
 pub mod prf;
@@ -20,6 +22,7 @@ pub mod secret;
 pub use cipher::Cipher;
 pub use error::CryptoError;
 pub use ids::{EncrAlg, EncrId, EsnId, IntegId, KeId, PrfId, TransformType};
+pub use integ::Integ;
 pub use ke::KeyExchange;
 pub use prf::Prf;
 pub use proposal::{ProposalSpec, Suite};
