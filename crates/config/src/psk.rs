@@ -27,6 +27,26 @@ impl Config {
             .or_else(|| s.iter().find(|e| e.ids.is_empty()))
             .map(|e| &e.secret)
     }
+
+    /// [`Config::find_psk`] when the peer's identity may not be known yet (an initiator whose
+    /// `remote.id` is `%any`, before IKE_AUTH answers): with `remote = None` only the ranks
+    /// "contains ours" and "empty `ids`" apply.
+    pub fn find_psk_opt(
+        &self,
+        local: &Identity,
+        remote: Option<&Identity>,
+    ) -> Option<&SecretBytes> {
+        match remote {
+            Some(r) => self.find_psk(local, r),
+            None => {
+                let s = &self.ike_secrets;
+                s.iter()
+                    .find(|e| e.has_id(local))
+                    .or_else(|| s.iter().find(|e| e.ids.is_empty()))
+                    .map(|e| &e.secret)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
