@@ -1,1 +1,33 @@
-//! ike
+//! Rampart's IKEv2 engine (RFC 7296), sans-IO.
+//!
+//! The [`Engine`] takes datagrams, the current time and commands, and returns datagrams to send
+//! ([`Transmit`]), the next time it wants to be woken up, and [`Event`]s (Child SAs to install or
+//! remove, IKE SAs up and down). It never touches a socket, a clock or a random source of its
+//! own: randomness comes from an injected [`crypto::Random`], secrets from an injected
+//! [`Credentials`]. Every exchange can therefore run in memory, deterministically.
+//!
+//! Layout, one job per file: `config` (what the engine is told), `event` (what it says),
+//! `proposal` (SA payloads ⇄ algorithm suites), `ts` (traffic-selector narrowing), `nat` (NAT
+//! detection hashes), `auth` (PSK AUTH payloads), `keys` (the IKE SA's keys and the Encrypted
+//! payload), `sa` (IKE and Child SA state), `engine` (dispatch, timers, commands), and one file
+//! per exchange under `exchange/`.
+
+mod auth;
+pub mod config;
+mod credentials;
+mod engine;
+pub mod event;
+mod exchange;
+mod keys;
+mod nat;
+mod proposal;
+mod retransmit;
+mod sa;
+mod ts;
+
+pub use config::{ChildConfig, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction, TsConfig};
+pub use credentials::Credentials;
+pub use engine::{Engine, InitiateError};
+pub use event::{
+    ChildSaId, ChildSaInstall, ChildStatus, Event, IkeSaId, IkeSaStatus, SaKeys, Transmit,
+};

@@ -1,0 +1,140 @@
+//! What the engine is told: connections and their children, and engine-wide settings.
+//! The daemon maps its TOML configuration onto these types.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crypto::ProposalSpec;
+use wire::{Identity, TrafficSelector};
+
+/// Engine-wide settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// UDP port for IKE (500).
+    pub ike_port: u16,
+    /// UDP port for NAT traversal (4500, RFC 3948).
+    pub natt_port: u16,
+    /// First retransmission timeout (RFC 7296 §2.4; strongSwan's default is 4 s).
+    pub retransmit_timeout: Duration,
+    /// Growth factor of the timeout per try.
+    pub retransmit_base: f64,
+    /// Retransmissions before giving up.
+    pub retransmit_tries: u32,
+    /// How long a responder keeps a half-open IKE SA.
+    pub half_open_timeout: Duration,
+    /// Interval of NAT keepalives sent when we are behind a NAT (RFC 3948 §2.3).
+    pub keepalive_interval: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            ike_port: 500,
+            natt_port: 4500,
+            retransmit_timeout: Duration::from_secs(4),
+            retransmit_base: 1.8,
+            retransmit_tries: 5,
+            half_open_timeout: Duration::from_secs(30),
+            keepalive_interval: Duration::from_secs(20),
+        }
+    }
+}
+
+/// A peer address in a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerAddr {
+    /// A specific address.
+    Addr(IpAddr),
+    /// Any address (responder only).
+    Any,
+}
+
+/// When a child is brought up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartAction {
+    /// Only when the peer initiates or an operator asks.
+    #[default]
+    None,
+    /// When the daemon starts.
+    Start,
+}
+
+/// IPsec mode of a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Tunnel mode (RFC 4301 §4.1).
+    #[default]
+    Tunnel,
+}
+
+/// A configured traffic selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsConfig {
+    /// A fixed selector.
+    Ts(TrafficSelector),
+    /// The host's own outer address (ours for local_ts, the peer's for remote_ts).
+    Dynamic,
+}
+
+/// One child (CHILD_SA template) of a connection.
+#[derive(Debug, Clone)]
+pub struct ChildConfig {
+    /// Name, unique in its connection.
+    pub name: String,
+    /// Our side's selectors.
+    pub local_ts: Vec<TsConfig>,
+    /// The peer side's selectors.
+    pub remote_ts: Vec<TsConfig>,
+    /// ESP proposals in preference order.
+    pub esp_proposals: Vec<ProposalSpec>,
+    /// Mode.
+    pub mode: Mode,
+    /// Start action.
+    pub start_action: StartAction,
+    /// Re-initiate when the peer closes the SA.
+    pub close_action_start: bool,
+}
+
+/// One connection (an IKE SA template).
+#[derive(Debug, Clone)]
+pub struct IkeConfig {
+    /// Name, unique.
+    pub name: String,
+    /// Our addresses (empty = any).
+    pub local_addrs: Vec<IpAddr>,
+    /// The peer's addresses.
+    pub remote_addrs: Vec<PeerAddr>,
+    /// IKE proposals in preference order.
+    pub proposals: Vec<ProposalSpec>,
+    /// Our identity (default: our IP address).
+    pub local_id: Option<Identity>,
+    /// The identity we require of the peer (`None` = any that authenticates).
+    pub remote_id: Option<Identity>,
+    /// Force UDP encapsulation by faking NAT detection (RFC 7296 §2.23 allows it).
+    pub encap: bool,
+    /// Liveness check when nothing was received for this long (zero = off).
+    pub dpd_delay: std::time::Duration,
+    /// The children.
+    pub children: Vec<ChildConfig>,
+}
+
+impl IkeConfig {
+    /// True when this connection accepts a peer at `remote` arriving on our `local`.
+    pub fn matches_addrs(&self, local: IpAddr, remote: IpAddr) -> bool {
+        let local_ok = self.local_addrs.is_empty() || self.local_addrs.contains(&local);
+        let remote_ok = self.remote_addrs.is_empty()
+            || self.remote_addrs.iter().any(|r| match r {
+                PeerAddr::Any => true,
+                PeerAddr::Addr(a) => *a == remote,
+            });
+        local_ok && remote_ok
+    }
+
+    /// Our identity on an SA from `local`: the configured one, else our address.
+    pub fn our_identity(&self, local: IpAddr) -> Identity {
+        self.local_id.clone().unwrap_or(match local {
+            IpAddr::V4(a) => Identity::Ipv4(a),
+            IpAddr::V6(a) => Identity::Ipv6(a),
+        })
+    }
+}

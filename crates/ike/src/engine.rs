@@ -1,0 +1,866 @@
+//! The engine: owns the IKE SAs, dispatches datagrams to exchanges, runs timers, answers
+//! commands. Exchange logic lives in `exchange/`.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crypto::Random;
+use wire::ike::{ExchangeType, Flags, Header, Message, Notify, NotifyType, Payload, IKE_VERSION_2};
+use wire::natt::NON_ESP_MARKER;
+
+use crate::config::{EngineConfig, IkeConfig, PeerAddr};
+use crate::credentials::Credentials;
+use crate::event::{ChildSaId, ChildStatus, Event, IkeSaId, IkeSaStatus, Transmit};
+use crate::nat::NatState;
+use crate::retransmit::Outstanding;
+use crate::sa::{ChildState, IkeSa, IkeState, RequestKind};
+
+/// Why `initiate` refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InitiateError {
+    /// No connection of that name.
+    #[error("no connection named '{0}'")]
+    UnknownConnection(String),
+    /// No child of that name.
+    #[error("connection '{0}' has no child named '{1}'")]
+    UnknownChild(String, String),
+    /// The connection names no specific peer address.
+    #[error("connection '{0}' has no specific remote address to initiate to")]
+    NoRemoteAddress(String),
+    /// Our source address is unknown.
+    #[error("connection '{0}': no local address to send from")]
+    NoLocalAddress(String),
+    /// The connection has no IKE proposal with a supported key exchange.
+    #[error("connection '{0}': no usable IKE proposal")]
+    NoProposal(String),
+}
+
+/// The IKEv2 engine. See the crate documentation.
+pub struct Engine {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) conns: Vec<Arc<IkeConfig>>,
+    pub(crate) creds: Box<dyn Credentials>,
+    pub(crate) rng: Box<dyn Random>,
+    pub(crate) sas: BTreeMap<IkeSaId, IkeSa>,
+    /// Our IKE SPI → SA.
+    pub(crate) by_spi: HashMap<u64, IkeSaId>,
+    /// (peer, SPIi) → SA, for retransmitted IKE_SA_INIT requests (responder).
+    pub(crate) half_open: HashMap<(SocketAddr, u64), IkeSaId>,
+    pub(crate) esp_spis: HashSet<u32>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    next_sa: u64,
+    next_child: u64,
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("ike_sas", &self.sas.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine with these connections, credentials and randomness.
+    pub fn new(
+        cfg: EngineConfig,
+        conns: Vec<IkeConfig>,
+        creds: Box<dyn Credentials>,
+        rng: Box<dyn Random>,
+    ) -> Self {
+        Self {
+            cfg,
+            conns: conns.into_iter().map(Arc::new).collect(),
+            creds,
+            rng,
+            sas: BTreeMap::new(),
+            by_spi: HashMap::new(),
+            half_open: HashMap::new(),
+            esp_spis: HashSet::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            next_sa: 1,
+            next_child: 1,
+        }
+    }
+
+    /// The engine settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// Names of the configured connections, in order.
+    pub fn connection_names(&self) -> Vec<String> {
+        self.conns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sas
+            .values()
+            .filter_map(|sa| self.sa_deadline(sa))
+            .min()
+    }
+
+    fn sa_deadline(&self, sa: &IkeSa) -> Option<Instant> {
+        let mut d: Vec<Instant> = Vec::new();
+        if let Some((_, o)) = &sa.outstanding {
+            d.push(o.deadline);
+        }
+        d.extend(sa.half_open_deadline);
+        d.extend(sa.keepalive_deadline);
+        if let Some(t) = self.dpd_due(sa) {
+            d.push(t);
+        }
+        d.into_iter().min()
+    }
+
+    fn dpd_due(&self, sa: &IkeSa) -> Option<Instant> {
+        let delay = sa.cfg.dpd_delay;
+        if sa.state != IkeState::Established || delay.is_zero() || sa.outstanding.is_some() {
+            return None;
+        }
+        Some(sa.last_received + delay)
+    }
+
+    pub(crate) fn alloc_sa_id(&mut self) -> IkeSaId {
+        let id = IkeSaId(self.next_sa);
+        self.next_sa += 1;
+        id
+    }
+
+    pub(crate) fn alloc_child_id(&mut self) -> ChildSaId {
+        let id = ChildSaId(self.next_child);
+        self.next_child += 1;
+        id
+    }
+
+    /// A fresh, unused, non-zero IKE SPI.
+    pub(crate) fn alloc_ike_spi(&mut self) -> u64 {
+        loop {
+            let mut b = [0u8; 8];
+            self.rng.fill(&mut b);
+            let spi = u64::from_be_bytes(b);
+            if spi != 0 && !self.by_spi.contains_key(&spi) {
+                return spi;
+            }
+        }
+    }
+
+    /// A fresh, unused ESP SPI (values below 256 are reserved, RFC 4303 §2.1).
+    pub(crate) fn alloc_esp_spi(&mut self) -> u32 {
+        loop {
+            let mut b = [0u8; 4];
+            self.rng.fill(&mut b);
+            let spi = u32::from_be_bytes(b);
+            if spi >= 256 && self.esp_spis.insert(spi) {
+                return spi;
+            }
+        }
+    }
+
+    pub(crate) fn random_bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.rng.fill(&mut v);
+        v
+    }
+
+    /// Queues `msg` (an IKE message) for sending, adding the non-ESP marker on the NAT-T port.
+    pub(crate) fn transmit(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &[u8],
+    ) -> Transmit {
+        let mut payload = Vec::with_capacity(msg.len() + 4);
+        if local.port() == self.cfg.natt_port {
+            payload.extend_from_slice(&NON_ESP_MARKER);
+        }
+        payload.extend_from_slice(msg);
+        let t = Transmit {
+            local,
+            remote,
+            payload,
+        };
+        self.transmits.push_back(t.clone());
+        t
+    }
+
+    /// The header of a message on `sa`.
+    pub(crate) fn header(
+        sa: &IkeSa,
+        exchange: ExchangeType,
+        response: bool,
+        message_id: u32,
+    ) -> Header {
+        Header {
+            spi_i: sa.spi_i,
+            spi_r: sa.spi_r,
+            next_payload: 0,
+            version: IKE_VERSION_2,
+            exchange,
+            flags: Flags::new(sa.initiator, response),
+            message_id,
+            length: 0,
+        }
+    }
+
+    /// Sends a request on an SA with keys: encrypts, transmits, and arms retransmission.
+    pub(crate) fn send_request(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        kind: RequestKind,
+        exchange: ExchangeType,
+        inner: &[Payload],
+    ) {
+        let mid = sa.next_request_id;
+        let header = Self::header(sa, exchange, false, mid);
+        let Some(keys) = sa.keys.as_mut() else {
+            return;
+        };
+        let msg = match keys.seal(&header, inner, self.rng.as_mut()) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt request: {e}", sa.cfg.name, sa.id);
+                return;
+            }
+        };
+        sa.next_request_id = sa.next_request_id.wrapping_add(1);
+        let t = self.transmit(sa.local, sa.remote, &msg);
+        sa.outstanding = Some((kind, Outstanding::new(mid, t.payload, now, &self.cfg)));
+    }
+
+    /// Sends an encrypted response to the peer's request `mid` and caches it.
+    pub(crate) fn send_response(
+        &mut self,
+        sa: &mut IkeSa,
+        exchange: ExchangeType,
+        mid: u32,
+        inner: &[Payload],
+    ) {
+        let header = Self::header(sa, exchange, true, mid);
+        let Some(keys) = sa.keys.as_mut() else {
+            return;
+        };
+        match keys.seal(&header, inner, self.rng.as_mut()) {
+            Ok(msg) => {
+                let t = self.transmit(sa.local, sa.remote, &msg);
+                sa.last_response = Some((mid, t));
+                sa.expected_peer_id = mid.wrapping_add(1);
+            }
+            Err(e) => {
+                tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt response: {e}", sa.cfg.name, sa.id);
+            }
+        }
+    }
+
+    /// Feeds one received UDP datagram carrying IKE. `local` is the address and port it arrived
+    /// on, `remote` its source. On the NAT-T port the payload starts with the non-ESP marker
+    /// (datagrams without it are ESP and must go to the data plane, not here).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        payload: &[u8],
+    ) {
+        let msg = if local.port() == self.cfg.natt_port {
+            match payload.strip_prefix(&NON_ESP_MARKER[..]) {
+                Some(m) => m,
+                None => return, // ESP or a keepalive: not ours.
+            }
+        } else {
+            payload
+        };
+        let header = match Header::parse(msg) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::debug!("dropping malformed IKE datagram from {remote}: {e}");
+                return;
+            }
+        };
+        if header.exchange == ExchangeType::IkeSaInit
+            && !header.flags.response()
+            && header.flags.initiator()
+            && header.spi_r == 0
+        {
+            self.responder_init(now, local, remote, msg, &header);
+            return;
+        }
+        // The Initiator flag names the sender's role; our SPI is the other one.
+        let our_spi = if header.flags.initiator() {
+            header.spi_r
+        } else {
+            header.spi_i
+        };
+        let Some(id) = self.by_spi.get(&our_spi).copied() else {
+            tracing::debug!("dropping IKE message from {remote} for unknown SPI {our_spi:016x}");
+            return;
+        };
+        let Some(mut sa) = self.sas.remove(&id) else {
+            return;
+        };
+        let keep = if header.flags.response() {
+            self.handle_response(&mut sa, now, local, remote, msg, &header)
+        } else {
+            self.handle_request(&mut sa, now, local, remote, msg, &header)
+        };
+        self.finish(sa, keep);
+    }
+
+    /// Puts an SA back after handling, or removes it for good.
+    pub(crate) fn finish(&mut self, sa: IkeSa, keep: bool) {
+        if keep {
+            self.sas.insert(sa.id, sa);
+        } else {
+            self.forget(sa);
+        }
+    }
+
+    /// Removes an SA and its index entries (no events: callers report).
+    fn forget(&mut self, sa: IkeSa) {
+        self.by_spi.remove(&sa.our_spi());
+        self.half_open.remove(&(sa.remote, sa.spi_i));
+        for c in &sa.children {
+            self.esp_spis.remove(&c.inbound_spi);
+        }
+        if let Some(p) = &sa.pending_child {
+            self.esp_spis.remove(&p.spi);
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &[u8],
+        header: &Header,
+    ) -> bool {
+        let Some((kind, out)) = &sa.outstanding else {
+            return true;
+        };
+        if out.message_id != header.message_id {
+            tracing::debug!(ike_sa = %sa.id, "dropping response with unexpected message ID {}", header.message_id);
+            return true;
+        }
+        let kind = *kind;
+        match kind {
+            RequestKind::Init => {
+                if header.exchange != ExchangeType::IkeSaInit {
+                    return true;
+                }
+                self.initiator_init_response(sa, now, local, remote, msg, header)
+            }
+            _ => {
+                let Some(inner) = self.open(sa, msg) else {
+                    return true; // integrity failure or garbage: drop, keep waiting
+                };
+                sa.last_received = now;
+                let inner = match inner {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: malformed {} response: {e}", sa.cfg.name, sa.id, header.exchange.name());
+                        sa.outstanding = None;
+                        if kind == RequestKind::Auth {
+                            self.fail(sa, "malformed IKE_AUTH response");
+                            return false;
+                        }
+                        return self.pump(sa, now);
+                    }
+                };
+                self.authenticated_from(sa, remote);
+                sa.outstanding = None;
+                let keep = match kind {
+                    RequestKind::Auth => self.initiator_auth_response(sa, now, &inner),
+                    _ => self.informational_response(sa, now, kind, &inner),
+                };
+                if keep {
+                    self.pump(sa, now)
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    fn handle_request(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        _local: SocketAddr,
+        remote: SocketAddr,
+        msg: &[u8],
+        header: &Header,
+    ) -> bool {
+        let mid = header.message_id;
+        if mid != sa.expected_peer_id {
+            if let Some((last, t)) = &sa.last_response {
+                if *last == mid {
+                    // A retransmitted request: answer from the cache (RFC 7296 §2.1).
+                    let t = t.clone();
+                    self.transmits.push_back(t);
+                }
+            }
+            return true;
+        }
+        if sa.keys.is_none() {
+            return true;
+        }
+        let Some(inner) = self.open(sa, msg) else {
+            return true;
+        };
+        sa.last_received = now;
+        let inner = match inner {
+            Ok(p) => p,
+            Err(wire::WireError::UnsupportedCriticalPayload(t)) => {
+                self.authenticated_from(sa, remote);
+                let n = Notify::new(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t]);
+                self.send_response(sa, header.exchange, mid, &[Payload::Notify(n)]);
+                return sa.state != IkeState::InitDone;
+            }
+            Err(e) => {
+                self.authenticated_from(sa, remote);
+                tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: malformed {} request: {e}; sending INVALID_SYNTAX", sa.cfg.name, sa.id, header.exchange.name());
+                let n = Notify::new(NotifyType::INVALID_SYNTAX, vec![]);
+                self.send_response(sa, header.exchange, mid, &[Payload::Notify(n)]);
+                return sa.state != IkeState::InitDone;
+            }
+        };
+        self.authenticated_from(sa, remote);
+        match header.exchange {
+            ExchangeType::IkeAuth if sa.state == IkeState::InitDone && !sa.initiator => {
+                self.responder_auth(sa, now, mid, &inner)
+            }
+            ExchangeType::Informational if sa.state != IkeState::InitDone => {
+                self.informational_request(sa, now, mid, &inner)
+            }
+            ExchangeType::CreateChildSa if sa.state == IkeState::Established => {
+                // Not supported yet (rekeying and more children come with the next issue):
+                // refuse cleanly, the IKE SA stays (RFC 7296 §1.3).
+                tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: CREATE_CHILD_SA not supported yet; sending NO_ADDITIONAL_SAS", sa.cfg.name, sa.id);
+                let n = Notify::new(NotifyType::NO_ADDITIONAL_SAS, vec![]);
+                self.send_response(sa, ExchangeType::CreateChildSa, mid, &[Payload::Notify(n)]);
+                true
+            }
+            other => {
+                tracing::debug!(ike_sa = %sa.id, "ignoring {} request in state {:?}", other.name(), sa.state);
+                true
+            }
+        }
+    }
+
+    /// Decrypts a message's SK payload. `None`: drop silently (integrity failure, no keys, no
+    /// SK); `Some(Err)`: authentic but unparsable.
+    fn open(&self, sa: &IkeSa, msg: &[u8]) -> Option<Result<Vec<Payload>, wire::WireError>> {
+        let keys = sa.keys.as_ref()?;
+        let m = match Message::parse(msg) {
+            Ok(m) => m,
+            Err(_) => {
+                // The outer chain is unparsable: we cannot authenticate it; drop.
+                return None;
+            }
+        };
+        let sk = m.sk.as_ref()?;
+        if sk.fragment {
+            tracing::debug!(ike_sa = %sa.id, "dropping IKE fragment (fragmentation not supported yet)");
+            return None;
+        }
+        match keys.open(msg, sk) {
+            Ok(plain) => Some(wire::ike::parse_payload_chain(sk.first_inner, &plain)),
+            Err(_) => {
+                tracing::debug!(ike_sa = %sa.id, "dropping message failing its integrity check");
+                None
+            }
+        }
+    }
+
+    /// An authenticated message came from `remote`: behind a NAT, follow the peer's new
+    /// address (RFC 7296 §2.23); otherwise the address stays.
+    pub(crate) fn authenticated_from(&mut self, sa: &mut IkeSa, remote: SocketAddr) {
+        if sa.remote == remote || !sa.nat.remote {
+            return;
+        }
+        tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: peer moved from {} to {remote}", sa.cfg.name, sa.id, sa.remote);
+        sa.remote = remote;
+        let children: Vec<ChildSaId> = sa.children.iter().map(|c| c.id).collect();
+        if !children.is_empty() {
+            self.events.push_back(Event::PeerAddressChanged {
+                ike_sa: sa.id,
+                children,
+                remote,
+            });
+        }
+    }
+
+    /// Sends the next queued request when none is outstanding. Returns whether to keep the SA.
+    pub(crate) fn pump(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
+        if sa.outstanding.is_some() {
+            return true;
+        }
+        let Some(kind) = sa.queued.pop_front() else {
+            return true;
+        };
+        match kind {
+            RequestKind::DeleteIke => self.send_delete_ike(sa, now),
+            RequestKind::DeleteChild(c) => self.send_delete_child(sa, now, c),
+            RequestKind::Liveness => self.send_request(
+                sa,
+                now,
+                RequestKind::Liveness,
+                ExchangeType::Informational,
+                &[],
+            ),
+            RequestKind::AuthFailedNotice => {
+                let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, vec![]);
+                self.send_request(
+                    sa,
+                    now,
+                    RequestKind::AuthFailedNotice,
+                    ExchangeType::Informational,
+                    &[Payload::Notify(n)],
+                );
+            }
+            RequestKind::Init | RequestKind::Auth => {}
+        }
+        true
+    }
+
+    /// Reports an SA that failed before or during establishment and forgets its children.
+    pub(crate) fn fail(&mut self, sa: &mut IkeSa, reason: &str) {
+        self.down(sa, reason);
+    }
+
+    /// Emits ChildSaDown for every child and IkeSaDown for the SA.
+    pub(crate) fn down(&mut self, sa: &mut IkeSa, reason: &str) {
+        for c in sa.children.drain(..) {
+            self.events.push_back(Event::ChildSaDown {
+                ike_sa: sa.id,
+                child: c.id,
+                inbound_spi: c.inbound_spi,
+                outbound_spi: c.outbound_spi,
+            });
+            self.esp_spis.remove(&c.inbound_spi);
+        }
+        self.events.push_back(Event::IkeSaDown {
+            ike_sa: sa.id,
+            connection: sa.cfg.name.clone(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Runs timers: retransmissions, half-open expiry, liveness checks, NAT keepalives.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let ids: Vec<IkeSaId> = self.sas.keys().copied().collect();
+        for id in ids {
+            let Some(mut sa) = self.sas.remove(&id) else {
+                continue;
+            };
+            let keep = self.sa_timers(&mut sa, now);
+            self.finish(sa, keep);
+        }
+    }
+
+    fn sa_timers(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
+        if let Some(d) = sa.half_open_deadline {
+            if now >= d && sa.state == IkeState::InitDone {
+                tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: half-open SA from {} expired", sa.cfg.name, sa.id, sa.remote);
+                return false;
+            }
+        }
+        if let Some((kind, out)) = sa.outstanding.as_mut() {
+            if now >= out.deadline {
+                let kind = *kind;
+                if out.on_timeout(now, &self.cfg) {
+                    let payload = out.payload.clone();
+                    tracing::debug!(ike_sa = %sa.id, "retransmitting request {} ({} of {})", out.message_id, out.tries, self.cfg.retransmit_tries);
+                    self.transmits.push_back(Transmit {
+                        local: sa.local,
+                        remote: sa.remote,
+                        payload,
+                    });
+                } else {
+                    let what = match kind {
+                        RequestKind::Init => "IKE_SA_INIT",
+                        RequestKind::Auth => "IKE_AUTH",
+                        _ => "INFORMATIONAL",
+                    };
+                    if kind == RequestKind::DeleteIke || kind == RequestKind::AuthFailedNotice {
+                        tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: no answer to delete, removing it", sa.cfg.name, sa.id);
+                        self.down(sa, "deleted (peer did not answer)");
+                    } else {
+                        tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: giving up after {} retransmits of {what} to {}", sa.cfg.name, sa.id, self.cfg.retransmit_tries, sa.remote);
+                        self.down(sa, "peer not responding");
+                    }
+                    return false;
+                }
+            }
+        }
+        if let Some(t) = self.dpd_due(sa) {
+            if now >= t {
+                sa.queued.push_back(RequestKind::Liveness);
+                self.pump(sa, now);
+            }
+        }
+        if let Some(k) = sa.keepalive_deadline {
+            if now >= k {
+                // RFC 3948 §2.3: a single 0xFF octet.
+                self.transmits.push_back(Transmit {
+                    local: sa.local,
+                    remote: sa.remote,
+                    payload: vec![0xff],
+                });
+                sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
+            }
+        }
+        true
+    }
+
+    /// Starts an IKE SA for connection `conn` with its child `child` (default: the first).
+    /// `source` is our address to use when the connection names none (the driver asks the
+    /// routing table).
+    pub fn initiate(
+        &mut self,
+        now: Instant,
+        conn: &str,
+        child: Option<&str>,
+        source: Option<IpAddr>,
+    ) -> Result<IkeSaId, InitiateError> {
+        let cfg = self
+            .conns
+            .iter()
+            .find(|c| c.name == conn)
+            .cloned()
+            .ok_or_else(|| InitiateError::UnknownConnection(conn.to_string()))?;
+        if let Some(ch) = child {
+            if !cfg.children.iter().any(|c| c.name == ch) {
+                return Err(InitiateError::UnknownChild(conn.into(), ch.into()));
+            }
+        }
+        let remote_ip = cfg
+            .remote_addrs
+            .iter()
+            .find_map(|a| match a {
+                PeerAddr::Addr(a) => Some(*a),
+                PeerAddr::Any => None,
+            })
+            .ok_or_else(|| InitiateError::NoRemoteAddress(conn.to_string()))?;
+        let local_ip = cfg
+            .local_addrs
+            .iter()
+            .copied()
+            .find(|a| a.is_ipv4() == remote_ip.is_ipv4())
+            .or(source)
+            .ok_or_else(|| InitiateError::NoLocalAddress(conn.to_string()))?;
+        let group = cfg
+            .proposals
+            .iter()
+            .flat_map(|p| p.ke.iter())
+            .copied()
+            .find(|k| crypto::KeyExchange::is_supported(*k))
+            .ok_or_else(|| InitiateError::NoProposal(conn.to_string()))?;
+        let id = self.alloc_sa_id();
+        let spi_i = self.alloc_ike_spi();
+        let mut sa = IkeSa {
+            id,
+            cfg: cfg.clone(),
+            initiator: true,
+            state: IkeState::InitSent,
+            spi_i,
+            spi_r: 0,
+            local: SocketAddr::new(local_ip, self.cfg.ike_port),
+            remote: SocketAddr::new(remote_ip, self.cfg.ike_port),
+            nat: NatState::default(),
+            suite: None,
+            keys: None,
+            ke: None,
+            ni: Vec::new(),
+            nr: Vec::new(),
+            init_request: Vec::new(),
+            init_response: Vec::new(),
+            local_id: Some(cfg.our_identity(local_ip)),
+            remote_id: None,
+            cookie: None,
+            pending_child: None,
+            children: Vec::new(),
+            next_request_id: 0,
+            outstanding: None,
+            queued: VecDeque::new(),
+            expected_peer_id: 0,
+            last_response: None,
+            established_at: None,
+            last_received: now,
+            half_open_deadline: None,
+            keepalive_deadline: None,
+            wanted_child: child.map(str::to_string),
+        };
+        self.by_spi.insert(spi_i, id);
+        tracing::info!(ike_sa = %id, "initiating IKE_SA {}[{id}] to {}", cfg.name, sa.remote);
+        if let Err(e) = self.send_init_request(&mut sa, now, group) {
+            tracing::error!(ike_sa = %id, "IKE_SA {}[{id}]: {e}", cfg.name);
+            self.by_spi.remove(&spi_i);
+            return Err(InitiateError::NoProposal(conn.to_string()));
+        }
+        self.sas.insert(id, sa);
+        Ok(id)
+    }
+
+    /// Deletes the IKE SAs of connection `conn` (RFC 7296 §1.4.1). Returns how many.
+    pub fn terminate_connection(&mut self, now: Instant, conn: &str) -> usize {
+        let ids: Vec<IkeSaId> = self
+            .sas
+            .values()
+            .filter(|s| s.cfg.name == conn)
+            .map(|s| s.id)
+            .collect();
+        ids.into_iter()
+            .filter(|id| self.terminate(now, *id))
+            .count()
+    }
+
+    /// Deletes every IKE SA (on shutdown).
+    pub fn terminate_all(&mut self, now: Instant) -> usize {
+        let ids: Vec<IkeSaId> = self.sas.keys().copied().collect();
+        ids.into_iter()
+            .filter(|id| self.terminate(now, *id))
+            .count()
+    }
+
+    /// Deletes one IKE SA: established ones get a Delete request, half-made ones are dropped.
+    pub fn terminate(&mut self, now: Instant, id: IkeSaId) -> bool {
+        let Some(mut sa) = self.sas.remove(&id) else {
+            return false;
+        };
+        match sa.state {
+            IkeState::Established => {
+                tracing::info!(ike_sa = %id, "deleting IKE_SA {}[{id}] with {}", sa.cfg.name, sa.remote);
+                // Children stop carrying traffic now.
+                for c in sa.children.iter_mut() {
+                    c.state = ChildState::Deleting;
+                }
+                let children: Vec<_> = sa.children.drain(..).collect();
+                for c in children {
+                    self.events.push_back(Event::ChildSaDown {
+                        ike_sa: id,
+                        child: c.id,
+                        inbound_spi: c.inbound_spi,
+                        outbound_spi: c.outbound_spi,
+                    });
+                    self.esp_spis.remove(&c.inbound_spi);
+                }
+                sa.state = IkeState::Deleting;
+                if let Some((RequestKind::Liveness, _)) = sa.outstanding {
+                    sa.outstanding = None;
+                }
+                sa.queued.clear();
+                sa.queued.push_back(RequestKind::DeleteIke);
+                self.pump(&mut sa, now);
+                self.sas.insert(id, sa);
+            }
+            IkeState::Deleting => {
+                self.sas.insert(id, sa);
+            }
+            _ => {
+                tracing::info!(ike_sa = %id, "aborting IKE_SA {}[{id}] (not established)", sa.cfg.name);
+                self.down(&mut sa, "aborted");
+                self.forget(sa);
+            }
+        }
+        true
+    }
+
+    /// True when no IKE SA is left (the driver waits for this on shutdown).
+    pub fn is_idle(&self) -> bool {
+        self.sas.is_empty()
+    }
+
+    /// Status of every IKE SA.
+    pub fn status(&self, now: Instant) -> Vec<IkeSaStatus> {
+        self.sas
+            .values()
+            .map(|sa| IkeSaStatus {
+                id: sa.id,
+                connection: sa.cfg.name.clone(),
+                state: sa.state.label(),
+                initiator: sa.initiator,
+                local: sa.local,
+                remote: sa.remote,
+                local_id: sa.local_id.clone(),
+                remote_id: sa.remote_id.clone(),
+                spi_i: sa.spi_i,
+                spi_r: sa.spi_r,
+                suite: sa.suite,
+                nat_local: sa.nat.local,
+                nat_remote: sa.nat.remote,
+                established_for: sa.established_at.map(|t| now.saturating_duration_since(t)),
+                children: sa
+                    .children
+                    .iter()
+                    .map(|c| ChildStatus {
+                        id: c.id,
+                        name: c.cfg.name.clone(),
+                        state: match c.state {
+                            ChildState::Installed => "INSTALLED",
+                            ChildState::Deleting => "DELETING",
+                        },
+                        mode: c.cfg.mode,
+                        encap: sa.nat.any() || sa.cfg.encap,
+                        spi_in: c.inbound_spi,
+                        spi_out: c.outbound_spi,
+                        suite: c.suite,
+                        local_ts: c.local_ts.clone(),
+                        remote_ts: c.remote_ts.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Sends an unencrypted IKE_SA_INIT error response (no state is kept: RFC 7296 §2.6/§2.7).
+    pub(crate) fn send_init_error(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        req: &Header,
+        notify: NotifyType,
+        data: Vec<u8>,
+    ) {
+        let h = Header {
+            spi_i: req.spi_i,
+            spi_r: 0,
+            next_payload: 0,
+            version: IKE_VERSION_2,
+            exchange: ExchangeType::IkeSaInit,
+            flags: Flags::new(false, true),
+            message_id: req.message_id,
+            length: 0,
+        };
+        if let Ok(m) = Message::emit(&h, &[Payload::Notify(Notify::new(notify, data))]) {
+            self.transmit(local, remote, &m);
+        }
+    }
+}
+
+/// The unspecified address of the family of `a`.
+#[allow(dead_code)]
+pub(crate) fn unspecified_like(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    }
+}

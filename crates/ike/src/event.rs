@@ -1,0 +1,187 @@
+//! What the engine tells its driver: datagrams to send, SAs to install and remove, status.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crypto::{SecretBytes, Suite};
+use wire::{Identity, TrafficSelector};
+
+use crate::config::Mode;
+
+/// Identifies an IKE SA inside one engine (unique for the engine's lifetime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IkeSaId(pub u64);
+
+/// Identifies a Child SA inside one engine (unique for the engine's lifetime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChildSaId(pub u64);
+
+impl core::fmt::Display for IkeSaId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl core::fmt::Display for ChildSaId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A datagram to send. `payload` is the whole UDP payload: on the NAT-T port it starts with the
+/// non-ESP marker (RFC 3948 §2.2), a NAT keepalive is the single octet 0xFF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Source address and port (the IP may be unspecified: let the OS choose).
+    pub local: SocketAddr,
+    /// Destination.
+    pub remote: SocketAddr,
+    /// UDP payload.
+    pub payload: Vec<u8>,
+}
+
+/// Keys of one direction of a Child SA.
+#[derive(Debug, Clone)]
+pub struct SaKeys {
+    /// The SPI carried in ESP packets of this direction.
+    pub spi: u32,
+    /// Encryption key material (key | salt for AEAD).
+    pub encr_key: SecretBytes,
+    /// Integrity key (empty for AEAD).
+    pub integ_key: SecretBytes,
+}
+
+/// A Child SA to install in the data plane.
+#[derive(Debug, Clone)]
+pub struct ChildSaInstall {
+    /// The IKE SA it belongs to.
+    pub ike_sa: IkeSaId,
+    /// The Child SA.
+    pub child: ChildSaId,
+    /// The child's configured name.
+    pub name: String,
+    /// The connection's name.
+    pub connection: String,
+    /// Mode.
+    pub mode: Mode,
+    /// ESP in UDP (RFC 3948).
+    pub encap: bool,
+    /// Our outer address (for ESP).
+    pub local: SocketAddr,
+    /// The peer's outer address.
+    pub remote: SocketAddr,
+    /// Negotiated selectors, our side.
+    pub local_ts: Vec<TrafficSelector>,
+    /// Negotiated selectors, peer side.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// The ESP algorithms.
+    pub suite: Suite,
+    /// Packets we receive.
+    pub inbound: SaKeys,
+    /// Packets we send.
+    pub outbound: SaKeys,
+}
+
+/// Events for the driver, in the order they happened.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An IKE SA was established.
+    IkeSaUp {
+        /// Which.
+        ike_sa: IkeSaId,
+        /// Connection name.
+        connection: String,
+    },
+    /// An IKE SA is gone (deleted, failed, timed out). Its children were reported down before.
+    IkeSaDown {
+        /// Which.
+        ike_sa: IkeSaId,
+        /// Connection name.
+        connection: String,
+        /// Why, for the log.
+        reason: String,
+    },
+    /// Install this Child SA.
+    ChildSaUp(Box<ChildSaInstall>),
+    /// Remove this Child SA.
+    ChildSaDown {
+        /// The IKE SA.
+        ike_sa: IkeSaId,
+        /// The child.
+        child: ChildSaId,
+        /// Its inbound SPI.
+        inbound_spi: u32,
+        /// Its outbound SPI.
+        outbound_spi: u32,
+    },
+    /// The peer's address or port changed (authenticated message behind a NAT): update the
+    /// outer destination of this IKE SA's children.
+    PeerAddressChanged {
+        /// The IKE SA.
+        ike_sa: IkeSaId,
+        /// Children to update.
+        children: Vec<ChildSaId>,
+        /// New peer address.
+        remote: SocketAddr,
+    },
+}
+
+/// A Child SA as `status` shows it.
+#[derive(Debug, Clone)]
+pub struct ChildStatus {
+    /// Id.
+    pub id: ChildSaId,
+    /// Name.
+    pub name: String,
+    /// "INSTALLED" or "DELETING".
+    pub state: &'static str,
+    /// Mode.
+    pub mode: Mode,
+    /// ESP in UDP.
+    pub encap: bool,
+    /// Inbound SPI.
+    pub spi_in: u32,
+    /// Outbound SPI.
+    pub spi_out: u32,
+    /// ESP algorithms.
+    pub suite: Suite,
+    /// Selectors, our side.
+    pub local_ts: Vec<TrafficSelector>,
+    /// Selectors, peer side.
+    pub remote_ts: Vec<TrafficSelector>,
+}
+
+/// An IKE SA as `status` shows it.
+#[derive(Debug, Clone)]
+pub struct IkeSaStatus {
+    /// Id.
+    pub id: IkeSaId,
+    /// Connection name.
+    pub connection: String,
+    /// "CONNECTING", "ESTABLISHED" or "DELETING".
+    pub state: &'static str,
+    /// True when we initiated it.
+    pub initiator: bool,
+    /// Our address.
+    pub local: SocketAddr,
+    /// The peer's address.
+    pub remote: SocketAddr,
+    /// Our identity.
+    pub local_id: Option<Identity>,
+    /// The peer's identity (once authenticated).
+    pub remote_id: Option<Identity>,
+    /// Initiator's SPI.
+    pub spi_i: u64,
+    /// Responder's SPI.
+    pub spi_r: u64,
+    /// IKE algorithms (once negotiated).
+    pub suite: Option<Suite>,
+    /// We are behind a NAT.
+    pub nat_local: bool,
+    /// The peer is behind a NAT.
+    pub nat_remote: bool,
+    /// Time since establishment.
+    pub established_for: Option<Duration>,
+    /// Children.
+    pub children: Vec<ChildStatus>,
+}

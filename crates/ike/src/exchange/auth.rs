@@ -1,0 +1,582 @@
+//! IKE_AUTH (RFC 7296 §1.2): identities, PSK authentication (§2.15), and the first Child SA
+//! with traffic-selector narrowing (§2.9) and its keys (§2.17).
+
+use std::time::Instant;
+
+use crypto::proposal::Protocol;
+use crypto::{kdf, Cipher, SecretBytes, Suite};
+use wire::ike::{AuthPayload, ExchangeType, Notify, NotifyType, Payload, TsPayload};
+use wire::{Identity, TrafficSelector};
+
+use super::{describe_proposals, error_notify, has_notify, is_child_error};
+use crate::auth::psk_auth;
+use crate::config::IkeConfig;
+use crate::engine::Engine;
+use crate::event::{ChildSaInstall, Event, SaKeys};
+use crate::sa::{ChildSa, ChildState, IkeSa, IkeState, PendingChild, RequestKind};
+use crate::{proposal, ts};
+
+/// The payloads of an IKE_AUTH message we look at.
+#[derive(Default)]
+struct AuthMsg<'a> {
+    idi: Option<&'a Identity>,
+    idr: Option<&'a Identity>,
+    auth: Option<&'a AuthPayload>,
+    sa: Option<&'a [wire::ike::Proposal]>,
+    tsi: Option<&'a [TrafficSelector]>,
+    tsr: Option<&'a [TrafficSelector]>,
+}
+
+impl<'a> AuthMsg<'a> {
+    fn read(payloads: &'a [Payload]) -> Self {
+        let mut m = AuthMsg::default();
+        for p in payloads {
+            match p {
+                Payload::IdI(i) => m.idi = m.idi.or(Some(i)),
+                Payload::IdR(i) => m.idr = m.idr.or(Some(i)),
+                Payload::Auth(a) => m.auth = m.auth.or(Some(a)),
+                Payload::Sa(s) => m.sa = m.sa.or(Some(s)),
+                Payload::TsI(TsPayload { selectors }) => m.tsi = m.tsi.or(Some(selectors)),
+                Payload::TsR(TsPayload { selectors }) => m.tsr = m.tsr.or(Some(selectors)),
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+fn spi_bytes(spi: u32) -> Vec<u8> {
+    spi.to_be_bytes().to_vec()
+}
+
+fn spi_from(b: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(b).ok().map(u32::from_be_bytes)
+}
+
+fn ts_list(v: &[TrafficSelector]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Engine {
+    /// Child SA keys from KEYMAT = prf+(SK_d, Ni | Nr) (RFC 7296 §2.17): initiator-to-responder
+    /// encryption and integrity keys first, then responder-to-initiator. Returns (inbound,
+    /// outbound) for our role.
+    fn child_keys(
+        sa: &IkeSa,
+        suite: &Suite,
+        our_spi: u32,
+        peer_spi: u32,
+    ) -> Option<(SaKeys, SaKeys)> {
+        let keys = sa.keys.as_ref()?;
+        let ekl = Cipher::encr_keymat_len(suite.encr).ok()?;
+        let ikl = match suite.integ {
+            Some(i) => Cipher::integ_key_len(i).ok()?,
+            None => 0,
+        };
+        let mut km = kdf::child_keymat(
+            keys.prf,
+            keys.sk_d.as_slice(),
+            None,
+            &sa.ni,
+            &sa.nr,
+            2 * (ekl + ikl),
+        )
+        .ok()?;
+        let ei = km.take_front(ekl);
+        let ai = km.take_front(ikl);
+        let er = km.take_front(ekl);
+        let ar = km.take_front(ikl);
+        let i_to_r = |spi| SaKeys {
+            spi,
+            encr_key: ei.clone(),
+            integ_key: ai.clone(),
+        };
+        let r_to_i = |spi| SaKeys {
+            spi,
+            encr_key: er.clone(),
+            integ_key: ar.clone(),
+        };
+        // Packets towards the responder carry the responder's SPI, and vice versa.
+        Some(if sa.initiator {
+            (r_to_i(our_spi), i_to_r(peer_spi))
+        } else {
+            (i_to_r(our_spi), r_to_i(peer_spi))
+        })
+    }
+
+    fn psk_for(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
+        self.creds.psk(local, remote)
+    }
+
+    /// Initiator: sends IKE_AUTH with IDi, [IDr], AUTH, and the first child's SA/TSi/TSr.
+    /// Returns false when the SA cannot continue (no key).
+    pub(crate) fn send_auth_request(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
+        let our_id = sa.cfg.our_identity(sa.local.ip());
+        let name = sa.cfg.name.clone();
+        let id = sa.id;
+        let Some(psk) = self.psk_for(&our_id, sa.cfg.remote_id.as_ref()) else {
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: no pre-shared key for {our_id} - {}",
+                sa.cfg.remote_id.as_ref().map_or("%any".to_string(), ToString::to_string));
+            self.fail(sa, "no PSK");
+            return false;
+        };
+        let Some(keys) = sa.keys.as_ref() else {
+            return false;
+        };
+        let auth = psk_auth(
+            keys.prf,
+            psk.as_slice(),
+            &sa.init_request,
+            &sa.nr,
+            keys.sk_pi.as_slice(),
+            &our_id,
+        );
+        let mut inner = vec![Payload::IdI(our_id.clone())];
+        if !self.has_other_sa(sa) {
+            inner.push(Payload::Notify(Notify::new(
+                NotifyType::INITIAL_CONTACT,
+                vec![],
+            )));
+        }
+        if let Some(r) = &sa.cfg.remote_id {
+            inner.push(Payload::IdR(r.clone()));
+        }
+        inner.push(Payload::Auth(AuthPayload {
+            method: AuthPayload::SHARED_KEY_MIC,
+            data: auth.as_slice().to_vec(),
+        }));
+        let child = match &sa.wanted_child {
+            Some(n) => sa.cfg.children.iter().find(|c| &c.name == n).cloned(),
+            None => sa.cfg.children.first().cloned(),
+        };
+        if let Some(child) = child {
+            let spi = self.alloc_esp_spi();
+            let tsi = ts::resolve(&child.local_ts, sa.local.ip());
+            let tsr = ts::resolve(&child.remote_ts, sa.remote.ip());
+            let props = child
+                .esp_proposals
+                .iter()
+                .enumerate()
+                .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi_bytes(spi), false))
+                .collect();
+            inner.push(Payload::Sa(props));
+            inner.push(Payload::TsI(TsPayload {
+                selectors: tsi.clone(),
+            }));
+            inner.push(Payload::TsR(TsPayload {
+                selectors: tsr.clone(),
+            }));
+            sa.pending_child = Some(PendingChild {
+                cfg: child,
+                spi,
+                tsi,
+                tsr,
+            });
+        }
+        sa.local_id = Some(our_id);
+        sa.state = IkeState::AuthSent;
+        self.send_request(sa, now, RequestKind::Auth, ExchangeType::IkeAuth, &inner);
+        true
+    }
+
+    fn has_other_sa(&self, sa: &IkeSa) -> bool {
+        self.sas
+            .values()
+            .any(|o| o.id != sa.id && o.cfg.name == sa.cfg.name && o.state == IkeState::Established)
+    }
+
+    /// Responder: the IKE_AUTH request. Returns whether to keep the SA.
+    pub(crate) fn responder_auth(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        mid: u32,
+        inner: &[Payload],
+    ) -> bool {
+        let m = AuthMsg::read(inner);
+        let id = sa.id;
+        let (Some(idi), Some(auth)) = (m.idi, m.auth) else {
+            let why = if m.idi.is_some() {
+                "no AUTH payload (EAP is not supported yet)"
+            } else {
+                "no IDi payload"
+            };
+            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: IKE_AUTH from {} has {why}; sending AUTHENTICATION_FAILED", sa.cfg.name, sa.remote);
+            return self.refuse_auth(sa, mid);
+        };
+        // Choose the connection by identities (RFC 4301 §4.4.3 in its simplest form).
+        let Some(cfg) = self.pick_connection(sa, idi, m.idr) else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: no connection for peer identity '{idi}'{}; sending AUTHENTICATION_FAILED",
+                sa.cfg.name, m.idr.map_or(String::new(), |r| format!(" asking for '{r}'")));
+            return self.refuse_auth(sa, mid);
+        };
+        sa.cfg = cfg;
+        let name = sa.cfg.name.clone();
+        let our_id = sa.cfg.our_identity(sa.local.ip());
+        if auth.method != AuthPayload::SHARED_KEY_MIC {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: '{idi}' uses auth method {}, only pre-shared keys are supported yet; sending AUTHENTICATION_FAILED", auth.method);
+            return self.refuse_auth(sa, mid);
+        }
+        let Some(psk) = self.psk_for(&our_id, Some(idi)) else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: no pre-shared key for '{our_id}' - '{idi}'; sending AUTHENTICATION_FAILED");
+            return self.refuse_auth(sa, mid);
+        };
+        let Some(keys) = sa.keys.as_ref() else {
+            return false;
+        };
+        let expected = psk_auth(
+            keys.prf,
+            psk.as_slice(),
+            &sa.init_request,
+            &sa.nr,
+            keys.sk_pi.as_slice(),
+            idi,
+        );
+        if !crypto::ct_eq(expected.as_slice(), &auth.data) {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: authentication of '{idi}' with pre-shared key failed (AUTH payload does not match our key); sending AUTHENTICATION_FAILED");
+            return self.refuse_auth(sa, mid);
+        }
+        let our_auth = psk_auth(
+            keys.prf,
+            psk.as_slice(),
+            &sa.init_response,
+            &sa.ni,
+            keys.sk_pr.as_slice(),
+            &our_id,
+        );
+        sa.state = IkeState::Established;
+        sa.established_at = Some(now);
+        sa.half_open_deadline = None;
+        self.half_open.remove(&(sa.remote, sa.spi_i));
+        sa.local_id = Some(our_id.clone());
+        sa.remote_id = Some(idi.clone());
+        if sa.nat.local {
+            sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
+        }
+        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idi}] with {}",
+            sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        self.events.push_back(Event::IkeSaUp {
+            ike_sa: id,
+            connection: name.clone(),
+        });
+        if has_notify(inner, NotifyType::INITIAL_CONTACT) {
+            self.initial_contact(sa);
+        }
+        let mut resp = vec![
+            Payload::IdR(our_id),
+            Payload::Auth(AuthPayload {
+                method: AuthPayload::SHARED_KEY_MIC,
+                data: our_auth.as_slice().to_vec(),
+            }),
+        ];
+        if let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) {
+            match self.responder_child(sa, props, tsi, tsr) {
+                Ok((child, install, chosen_num)) => {
+                    resp.push(Payload::Sa(vec![proposal::suite_to_wire(
+                        &child.suite,
+                        chosen_num,
+                        spi_bytes(child.inbound_spi),
+                    )]));
+                    resp.push(Payload::TsI(TsPayload {
+                        selectors: child.remote_ts.clone(),
+                    }));
+                    resp.push(Payload::TsR(TsPayload {
+                        selectors: child.local_ts.clone(),
+                    }));
+                    self.child_up(sa, child, install);
+                }
+                Err(n) => resp.push(Payload::Notify(Notify::new(n, vec![]))),
+            }
+        }
+        self.send_response(sa, ExchangeType::IkeAuth, mid, &resp);
+        true
+    }
+
+    /// Answers AUTHENTICATION_FAILED and drops the half-open SA.
+    fn refuse_auth(&mut self, sa: &mut IkeSa, mid: u32) -> bool {
+        let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, vec![]);
+        self.send_response(sa, ExchangeType::IkeAuth, mid, &[Payload::Notify(n)]);
+        self.fail(sa, "AUTHENTICATION_FAILED");
+        false
+    }
+
+    /// The connection an authenticated peer belongs to: among those matching the addresses,
+    /// one whose remote identity (if set) is `idi` and whose local identity matches `idr` (if
+    /// sent). The connection chosen at IKE_SA_INIT wins ties.
+    fn pick_connection(
+        &self,
+        sa: &IkeSa,
+        idi: &Identity,
+        idr: Option<&Identity>,
+    ) -> Option<std::sync::Arc<IkeConfig>> {
+        // The IKE suite is already chosen: another connection must accept it too.
+        let suite = sa.suite.map(|s| [proposal::suite_to_wire(&s, 1, vec![])]);
+        let ok = |c: &IkeConfig| {
+            c.matches_addrs(sa.local.ip(), sa.remote.ip())
+                && c.remote_id.as_ref().is_none_or(|r| r.matches(idi))
+                && idr.is_none_or(|r| c.our_identity(sa.local.ip()).matches(r))
+                && suite.as_ref().is_some_and(|s| {
+                    proposal::check_reply(&c.proposals, s, Protocol::Ike, false).is_some()
+                })
+        };
+        if ok(&sa.cfg) {
+            return Some(sa.cfg.clone());
+        }
+        self.conns.iter().find(|c| ok(c)).cloned()
+    }
+
+    /// Responder's Child SA choice: the first child whose selectors overlap the proposed ones,
+    /// then an ESP proposal. Errors are the notify to send.
+    fn responder_child(
+        &mut self,
+        sa: &IkeSa,
+        props: &[wire::ike::Proposal],
+        tsi: &[TrafficSelector],
+        tsr: &[TrafficSelector],
+    ) -> Result<(ChildSa, Box<ChildSaInstall>, u8), NotifyType> {
+        let id = sa.id;
+        let name = &sa.cfg.name;
+        let mut chosen = None;
+        for c in &sa.cfg.children {
+            let remote_conf = ts::resolve(&c.remote_ts, sa.remote.ip());
+            let local_conf = ts::resolve(&c.local_ts, sa.local.ip());
+            let ni = ts::narrow(tsi, &remote_conf);
+            let nr = ts::narrow(tsr, &local_conf);
+            if !ni.is_empty() && !nr.is_empty() {
+                chosen = Some((c.clone(), ni, nr));
+                break;
+            }
+        }
+        let Some((child_cfg, remote_ts, local_ts)) = chosen else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: traffic selectors {} === {} unacceptable; sending TS_UNACCEPTABLE", ts_list(tsi), ts_list(tsr));
+            return Err(NotifyType::TS_UNACCEPTABLE);
+        };
+        let Some((suite, p)) =
+            proposal::select(&child_cfg.esp_proposals, props, Protocol::Esp, None, true)
+        else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: no acceptable ESP proposal for CHILD_SA {}: peer offered {}, we accept {}; sending NO_PROPOSAL_CHOSEN",
+                child_cfg.name, describe_proposals(props),
+                child_cfg.esp_proposals.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+            return Err(NotifyType::NO_PROPOSAL_CHOSEN);
+        };
+        let Some(peer_spi) = spi_from(&p.spi) else {
+            return Err(NotifyType::NO_PROPOSAL_CHOSEN);
+        };
+        let num = p.num;
+        let our_spi = self.alloc_esp_spi();
+        let Some((inbound, outbound)) = Self::child_keys(sa, &suite, our_spi, peer_spi) else {
+            self.esp_spis.remove(&our_spi);
+            return Err(NotifyType::NO_PROPOSAL_CHOSEN);
+        };
+        Ok(self.make_child(
+            sa, child_cfg, suite, local_ts, remote_ts, inbound, outbound, num,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make_child(
+        &mut self,
+        sa: &IkeSa,
+        cfg: crate::config::ChildConfig,
+        suite: Suite,
+        local_ts: Vec<TrafficSelector>,
+        remote_ts: Vec<TrafficSelector>,
+        inbound: SaKeys,
+        outbound: SaKeys,
+        num: u8,
+    ) -> (ChildSa, Box<ChildSaInstall>, u8) {
+        let cid = self.alloc_child_id();
+        let child = ChildSa {
+            id: cid,
+            cfg: cfg.clone(),
+            inbound_spi: inbound.spi,
+            outbound_spi: outbound.spi,
+            suite,
+            local_ts: local_ts.clone(),
+            remote_ts: remote_ts.clone(),
+            state: ChildState::Installed,
+        };
+        let install = Box::new(ChildSaInstall {
+            ike_sa: sa.id,
+            child: cid,
+            name: cfg.name.clone(),
+            connection: sa.cfg.name.clone(),
+            mode: cfg.mode,
+            encap: sa.nat.any() || sa.cfg.encap,
+            local: sa.local,
+            remote: sa.remote,
+            local_ts,
+            remote_ts,
+            suite,
+            inbound,
+            outbound,
+        });
+        (child, install, num)
+    }
+
+    fn child_up(&mut self, sa: &mut IkeSa, child: ChildSa, install: Box<ChildSaInstall>) {
+        tracing::info!(ike_sa = %sa.id, child_sa = %child.id,
+            "CHILD_SA {}{{{}}} established with SPIs {:08x}_i {:08x}_o and TS {} === {} ({})",
+            child.cfg.name, child.id, child.inbound_spi, child.outbound_spi,
+            ts_list(&child.local_ts), ts_list(&child.remote_ts), child.suite);
+        sa.children.push(child);
+        self.events.push_back(Event::ChildSaUp(install));
+    }
+
+    /// INITIAL_CONTACT (RFC 7296 §2.4): the peer has no other SAs with us; drop ours with the
+    /// same connection and identity.
+    fn initial_contact(&mut self, sa: &IkeSa) {
+        let stale: Vec<_> = self
+            .sas
+            .values()
+            .filter(|o| o.cfg.name == sa.cfg.name && o.remote_id == sa.remote_id && o.id != sa.id)
+            .map(|o| o.id)
+            .collect();
+        for sid in stale {
+            if let Some(mut old) = self.sas.remove(&sid) {
+                tracing::info!(ike_sa = %sid, "IKE_SA {}[{sid}]: replaced after INITIAL_CONTACT from the peer", old.cfg.name);
+                self.down(&mut old, "replaced (INITIAL_CONTACT)");
+                self.finish(old, false);
+            }
+        }
+    }
+
+    /// Initiator: the IKE_AUTH response. Returns whether to keep the SA.
+    pub(crate) fn initiator_auth_response(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        inner: &[Payload],
+    ) -> bool {
+        let id = sa.id;
+        let name = sa.cfg.name.clone();
+        if let Some(n) = error_notify(inner) {
+            if !is_child_error(n) {
+                if n == NotifyType::AUTHENTICATION_FAILED {
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer refused our authentication: AUTHENTICATION_FAILED (check the pre-shared key and identities)");
+                } else {
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer answered {n} to IKE_AUTH");
+                }
+                self.fail(sa, &n.to_string());
+                return false;
+            }
+        }
+        let m = AuthMsg::read(inner);
+        let (Some(idr), Some(auth)) = (m.idr, m.auth) else {
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: IKE_AUTH response lacks IDr or AUTH");
+            self.fail(sa, "malformed IKE_AUTH response");
+            return false;
+        };
+        let our_id = sa
+            .local_id
+            .clone()
+            .unwrap_or_else(|| sa.cfg.our_identity(sa.local.ip()));
+        let id_ok = sa.cfg.remote_id.as_ref().is_none_or(|r| r.matches(idr));
+        let psk = if id_ok {
+            self.psk_for(&our_id, Some(idr))
+        } else {
+            None
+        };
+        let verified = match (&psk, sa.keys.as_ref()) {
+            (Some(psk), Some(keys)) if auth.method == AuthPayload::SHARED_KEY_MIC => {
+                let expected = psk_auth(
+                    keys.prf,
+                    psk.as_slice(),
+                    &sa.init_response,
+                    &sa.ni,
+                    keys.sk_pr.as_slice(),
+                    idr,
+                );
+                crypto::ct_eq(expected.as_slice(), &auth.data)
+            }
+            _ => false,
+        };
+        if !verified {
+            let why = if !id_ok {
+                format!(
+                    "peer identity '{idr}' is not the configured '{}'",
+                    sa.cfg
+                        .remote_id
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string)
+                )
+            } else if psk.is_none() {
+                format!("no pre-shared key for '{our_id}' - '{idr}'")
+            } else {
+                format!("authentication of '{idr}' with pre-shared key failed")
+            };
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: {why}; sending AUTHENTICATION_FAILED");
+            // RFC 7296 §2.21.2: tell the peer in a separate INFORMATIONAL exchange, then go.
+            sa.state = IkeState::Deleting;
+            if let Some(p) = sa.pending_child.take() {
+                self.esp_spis.remove(&p.spi);
+            }
+            sa.queued.push_back(RequestKind::AuthFailedNotice);
+            self.pump(sa, now);
+            if let Some((_, o)) = sa.outstanding.as_mut() {
+                // One try is enough: the SA is dead either way.
+                o.tries = self.cfg.retransmit_tries;
+            }
+            return true;
+        }
+        sa.state = IkeState::Established;
+        sa.established_at = Some(now);
+        sa.remote_id = Some(idr.clone());
+        if sa.nat.local {
+            sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
+        }
+        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idr}] with {}",
+            sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        self.events.push_back(Event::IkeSaUp {
+            ike_sa: id,
+            connection: name.clone(),
+        });
+        let Some(pending) = sa.pending_child.take() else {
+            return true;
+        };
+        if let Some(n) = error_notify(inner) {
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: CHILD_SA {} not established: peer answered {n}", pending.cfg.name);
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        }
+        let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) else {
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: IKE_AUTH response has no Child SA");
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        };
+        let reply = proposal::check_reply(&pending.cfg.esp_proposals, props, Protocol::Esp, true)
+            .and_then(|(s, spi)| spi_from(&spi).map(|spi| (s, spi)));
+        let Some((suite, peer_spi)) = reply else {
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose an ESP proposal we did not offer ({})", describe_proposals(props));
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        };
+        if !ts::is_subset(tsi, &pending.tsi) || !ts::is_subset(tsr, &pending.tsr) {
+            // RFC 7296 §2.9: the responder may only narrow. Delete what it created.
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA",
+                ts_list(tsi), ts_list(tsr));
+            self.send_delete_spis(sa, now, vec![pending.spi]);
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        }
+        let Some((inbound, outbound)) = Self::child_keys(sa, &suite, pending.spi, peer_spi) else {
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        };
+        let (child, install, _) = self.make_child(
+            sa,
+            pending.cfg,
+            suite,
+            tsi.to_vec(),
+            tsr.to_vec(),
+            inbound,
+            outbound,
+            0,
+        );
+        self.child_up(sa, child, install);
+        true
+    }
+}

@@ -1,0 +1,171 @@
+//! INFORMATIONAL (RFC 7296 §1.4): deleting IKE and Child SAs, liveness checks.
+
+use std::time::Instant;
+
+use wire::ike::{DeletePayload, ExchangeType, NotifyType, Payload, ProtocolId};
+
+use super::error_notify;
+use crate::engine::Engine;
+use crate::event::{ChildSaId, Event};
+use crate::sa::{IkeSa, RequestKind};
+
+impl Engine {
+    /// Sends a Delete for the IKE SA (RFC 7296 §1.4.1).
+    pub(crate) fn send_delete_ike(&mut self, sa: &mut IkeSa, now: Instant) {
+        let d = Payload::Delete(DeletePayload {
+            protocol: ProtocolId::IKE,
+            spi_size: 0,
+            spis: vec![],
+        });
+        self.send_request(
+            sa,
+            now,
+            RequestKind::DeleteIke,
+            ExchangeType::Informational,
+            &[d],
+        );
+    }
+
+    /// Sends a Delete for one of our children (our inbound SPI goes in the payload).
+    pub(crate) fn send_delete_child(&mut self, sa: &mut IkeSa, now: Instant, child: ChildSaId) {
+        let Some(c) = sa.children.iter().find(|c| c.id == child) else {
+            return;
+        };
+        let spi = c.inbound_spi;
+        let d = Payload::Delete(DeletePayload {
+            protocol: ProtocolId::ESP,
+            spi_size: 4,
+            spis: vec![spi.to_be_bytes().to_vec()],
+        });
+        self.send_request(
+            sa,
+            now,
+            RequestKind::DeleteChild(child),
+            ExchangeType::Informational,
+            &[d],
+        );
+    }
+
+    /// Deletes Child SAs the peer created but we refuse (never installed here).
+    pub(crate) fn send_delete_spis(&mut self, sa: &mut IkeSa, now: Instant, spis: Vec<u32>) {
+        let d = Payload::Delete(DeletePayload {
+            protocol: ProtocolId::ESP,
+            spi_size: 4,
+            spis: spis.iter().map(|s| s.to_be_bytes().to_vec()).collect(),
+        });
+        // No child of ours to track: a liveness-kind request carries it.
+        self.send_request(
+            sa,
+            now,
+            RequestKind::Liveness,
+            ExchangeType::Informational,
+            &[d],
+        );
+    }
+
+    /// The peer's INFORMATIONAL request. Returns whether to keep the SA.
+    pub(crate) fn informational_request(
+        &mut self,
+        sa: &mut IkeSa,
+        _now: Instant,
+        mid: u32,
+        inner: &[Payload],
+    ) -> bool {
+        let id = sa.id;
+        let name = sa.cfg.name.clone();
+        let mut delete_ike = false;
+        let mut our_deleted_spis = Vec::new();
+        for p in inner {
+            let Payload::Delete(d) = p else { continue };
+            match d.protocol {
+                ProtocolId::IKE => delete_ike = true,
+                ProtocolId::ESP | ProtocolId::AH => {
+                    for spi in &d.spis {
+                        let Ok(b) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            continue;
+                        };
+                        let spi = u32::from_be_bytes(b);
+                        // The peer names its inbound SPI: our outbound one (RFC 7296 §3.11).
+                        if let Some(pos) = sa.children.iter().position(|c| c.outbound_spi == spi) {
+                            let c = sa.children.remove(pos);
+                            tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted by peer", c.cfg.name, c.id);
+                            our_deleted_spis.push(c.inbound_spi.to_be_bytes().to_vec());
+                            self.esp_spis.remove(&c.inbound_spi);
+                            self.events.push_back(Event::ChildSaDown {
+                                ike_sa: id,
+                                child: c.id,
+                                inbound_spi: c.inbound_spi,
+                                outbound_spi: c.outbound_spi,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if delete_ike {
+            tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] deleted by peer {}", sa.remote);
+            self.send_response(sa, ExchangeType::Informational, mid, &[]);
+            self.down(sa, "deleted by peer");
+            return false;
+        }
+        if let Some(n) = error_notify(inner) {
+            // E.g. AUTHENTICATION_FAILED after our IKE_AUTH response (RFC 7296 §2.21.2).
+            if n == NotifyType::AUTHENTICATION_FAILED {
+                tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer reports AUTHENTICATION_FAILED; deleting the SA");
+                self.send_response(sa, ExchangeType::Informational, mid, &[]);
+                self.down(sa, "AUTHENTICATION_FAILED");
+                return false;
+            }
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: peer notifies {n}");
+        }
+        let resp = if our_deleted_spis.is_empty() {
+            vec![]
+        } else {
+            vec![Payload::Delete(DeletePayload {
+                protocol: ProtocolId::ESP,
+                spi_size: 4,
+                spis: our_deleted_spis,
+            })]
+        };
+        self.send_response(sa, ExchangeType::Informational, mid, &resp);
+        true
+    }
+
+    /// The answer to our INFORMATIONAL request. Returns whether to keep the SA.
+    pub(crate) fn informational_response(
+        &mut self,
+        sa: &mut IkeSa,
+        _now: Instant,
+        kind: RequestKind,
+        _inner: &[Payload],
+    ) -> bool {
+        let id = sa.id;
+        match kind {
+            RequestKind::DeleteIke => {
+                tracing::info!(ike_sa = %id, "IKE_SA {}[{id}] deleted", sa.cfg.name);
+                self.down(sa, "deleted");
+                false
+            }
+            RequestKind::AuthFailedNotice => {
+                self.down(sa, "AUTHENTICATION_FAILED");
+                false
+            }
+            RequestKind::DeleteChild(c) => {
+                if let Some(pos) = sa.children.iter().position(|x| x.id == c) {
+                    let c = sa.children.remove(pos);
+                    tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted", c.cfg.name, c.id);
+                    self.esp_spis.remove(&c.inbound_spi);
+                    self.events.push_back(Event::ChildSaDown {
+                        ike_sa: id,
+                        child: c.id,
+                        inbound_spi: c.inbound_spi,
+                        outbound_spi: c.outbound_spi,
+                    });
+                }
+                true
+            }
+            _ => true,
+        }
+    }
+}

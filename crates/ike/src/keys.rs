@@ -1,0 +1,133 @@
+//! The keys of an established IKE SA (RFC 7296 §2.14) and the Encrypted payload
+//! (RFC 7296 §3.14; RFC 5282 for AEAD ciphers).
+
+use crypto::kdf;
+use crypto::{Cipher, CryptoError, EncrAlg, Prf, Random, SecretBytes, Suite};
+use wire::ike::{encode_sk_message, strip_sk_padding, Header, Payload, SkPayload};
+
+/// Why a received Encrypted payload could not be opened.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// Malformed layout (lengths): drop.
+    Malformed,
+    /// ICV mismatch: drop without reply (RFC 7296 §2.21.2).
+    Integrity,
+}
+
+/// The keys of an IKE SA, with the ciphers for each direction.
+pub(crate) struct IkeKeys {
+    /// The negotiated PRF.
+    pub prf: Prf,
+    /// SK_d, for Child SA keys.
+    pub sk_d: SecretBytes,
+    /// SK_pi.
+    pub sk_pi: SecretBytes,
+    /// SK_pr.
+    pub sk_pr: SecretBytes,
+    send: Cipher,
+    recv: Cipher,
+    aead: bool,
+    /// Counter for AEAD IVs: unique per message sent under this key (RFC 5282 §3.1).
+    next_iv: u64,
+}
+
+impl core::fmt::Debug for IkeKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("IkeKeys(<redacted>)")
+    }
+}
+
+impl IkeKeys {
+    /// Derives SKEYSEED and SK_* from the exchange (RFC 7296 §2.14) and keys the ciphers for
+    /// our role.
+    #[allow(clippy::too_many_arguments)]
+    pub fn derive(
+        suite: &Suite,
+        g_ir: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+        initiator: bool,
+    ) -> Result<Self, CryptoError> {
+        let prf_id = suite
+            .prf
+            .ok_or(CryptoError::Unsupported("IKE suite without PRF".into()))?;
+        let prf = Prf::new(prf_id)?;
+        let encr: EncrAlg = suite.encr;
+        let integ = suite.integ;
+        let ekl = Cipher::encr_keymat_len(encr)?;
+        let ikl = match integ {
+            Some(i) => Cipher::integ_key_len(i)?,
+            None => 0,
+        };
+        let seed = kdf::skeyseed(prf, ni, nr, g_ir);
+        let k = kdf::ike_keys(prf, seed.as_slice(), ni, nr, spi_i, spi_r, ekl, ikl)?;
+        let ci = Cipher::new(encr, integ, k.sk_ei.as_slice(), k.sk_ai.as_slice())?;
+        let cr = Cipher::new(encr, integ, k.sk_er.as_slice(), k.sk_ar.as_slice())?;
+        let (send, recv) = if initiator { (ci, cr) } else { (cr, ci) };
+        Ok(Self {
+            prf,
+            sk_d: k.sk_d,
+            sk_pi: k.sk_pi,
+            sk_pr: k.sk_pr,
+            send,
+            recv,
+            aead: Cipher::is_aead(encr),
+            next_iv: 1,
+        })
+    }
+
+    /// Builds an encrypted message carrying `inner` (RFC 7296 §3.14).
+    pub fn seal(
+        &mut self,
+        header: &Header,
+        inner: &[Payload],
+        rng: &mut dyn Random,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let c = &self.send;
+        let (mut msg, layout) =
+            encode_sk_message(header, inner, c.iv_len(), c.block_len(), c.icv_len())
+                .map_err(|_| CryptoError::BadLength("message too large"))?;
+        // Fill the padding with random octets for CBC (RFC 7296 §3.14 lets the sender choose).
+        let iv = &mut msg[layout.iv.clone()];
+        if self.aead {
+            let ctr = self.next_iv.to_be_bytes();
+            self.next_iv += 1;
+            let n = iv.len().min(8);
+            iv[..n].copy_from_slice(&ctr[8 - n..]);
+        } else {
+            rng.fill(iv);
+        }
+        let (head, rest) = msg.split_at_mut(layout.iv.end);
+        let aad = &head[..layout.aad_end];
+        let iv = &head[layout.iv.clone()];
+        let pt_len = layout.plaintext.len();
+        let (pt, icv) = rest.split_at_mut(pt_len);
+        c.seal(aad, iv, pt, icv)?;
+        Ok(msg)
+    }
+
+    /// Verifies and decrypts the Encrypted payload of `msg`; returns the inner payload chain
+    /// bytes (padding removed).
+    pub fn open(&self, msg: &[u8], sk: &SkPayload) -> Result<Vec<u8>, OpenError> {
+        let c = &self.recv;
+        let r = sk
+            .split(c.iv_len(), c.icv_len(), c.block_len())
+            .map_err(|_| OpenError::Malformed)?;
+        let aad = msg.get(..sk.aad_end()).ok_or(OpenError::Malformed)?;
+        let iv = msg.get(r.iv.clone()).ok_or(OpenError::Malformed)?;
+        let icv = msg.get(r.icv.clone()).ok_or(OpenError::Malformed)?;
+        let mut buf = msg
+            .get(r.ciphertext.clone())
+            .ok_or(OpenError::Malformed)?
+            .to_vec();
+        c.open(aad, iv, &mut buf, icv)
+            .map_err(|_| OpenError::Integrity)?;
+        let inner_len = strip_sk_padding(&buf)
+            .map_err(|_| OpenError::Malformed)?
+            .len();
+        buf.truncate(inner_len);
+        Ok(buf)
+    }
+}

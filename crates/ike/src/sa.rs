@@ -1,0 +1,144 @@
+//! IKE SA and Child SA state.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crypto::{KeyExchange, Suite};
+use wire::{Identity, TrafficSelector};
+
+use crate::config::{ChildConfig, IkeConfig};
+use crate::event::{ChildSaId, IkeSaId, Transmit};
+use crate::keys::IkeKeys;
+use crate::nat::NatState;
+use crate::retransmit::Outstanding;
+
+/// Where an IKE SA is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IkeState {
+    /// Initiator: IKE_SA_INIT request sent.
+    InitSent,
+    /// Initiator: IKE_AUTH request sent.
+    AuthSent,
+    /// Responder: IKE_SA_INIT answered, waiting for IKE_AUTH (half-open).
+    InitDone,
+    /// Authenticated.
+    Established,
+    /// Delete sent, waiting for the answer.
+    Deleting,
+}
+
+impl IkeState {
+    /// The name `status` shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            IkeState::InitSent | IkeState::AuthSent | IkeState::InitDone => "CONNECTING",
+            IkeState::Established => "ESTABLISHED",
+            IkeState::Deleting => "DELETING",
+        }
+    }
+}
+
+/// What our outstanding request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    /// IKE_SA_INIT.
+    Init,
+    /// IKE_AUTH.
+    Auth,
+    /// INFORMATIONAL deleting the IKE SA.
+    DeleteIke,
+    /// INFORMATIONAL deleting a Child SA.
+    DeleteChild(ChildSaId),
+    /// Empty INFORMATIONAL (liveness check, RFC 7296 §1.4).
+    Liveness,
+    /// INFORMATIONAL carrying AUTHENTICATION_FAILED after the responder failed our check.
+    AuthFailedNotice,
+}
+
+/// The child an initiator negotiates inside IKE_AUTH.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingChild {
+    /// Its configuration.
+    pub cfg: ChildConfig,
+    /// Our inbound SPI.
+    pub spi: u32,
+    /// Proposed TSi.
+    pub tsi: Vec<TrafficSelector>,
+    /// Proposed TSr.
+    pub tsr: Vec<TrafficSelector>,
+}
+
+/// Child SA state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChildState {
+    /// Installed in the data plane.
+    Installed,
+    /// Delete sent.
+    Deleting,
+}
+
+/// An established Child SA.
+#[derive(Debug, Clone)]
+pub(crate) struct ChildSa {
+    pub id: ChildSaId,
+    pub cfg: ChildConfig,
+    pub inbound_spi: u32,
+    pub outbound_spi: u32,
+    pub suite: Suite,
+    pub local_ts: Vec<TrafficSelector>,
+    pub remote_ts: Vec<TrafficSelector>,
+    pub state: ChildState,
+}
+
+/// An IKE SA.
+#[derive(Debug)]
+pub(crate) struct IkeSa {
+    pub id: IkeSaId,
+    pub cfg: Arc<IkeConfig>,
+    pub initiator: bool,
+    pub state: IkeState,
+    pub spi_i: u64,
+    pub spi_r: u64,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub nat: NatState,
+    pub suite: Option<Suite>,
+    pub keys: Option<IkeKeys>,
+    pub ke: Option<KeyExchange>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    /// RealMessage1 / RealMessage2 (RFC 7296 §2.15), without the non-ESP marker.
+    pub init_request: Vec<u8>,
+    pub init_response: Vec<u8>,
+    pub local_id: Option<Identity>,
+    pub remote_id: Option<Identity>,
+    pub cookie: Option<Vec<u8>>,
+    pub pending_child: Option<PendingChild>,
+    pub children: Vec<ChildSa>,
+    /// Message ID of our next request.
+    pub next_request_id: u32,
+    pub outstanding: Option<(RequestKind, Outstanding)>,
+    pub queued: std::collections::VecDeque<RequestKind>,
+    /// Message ID we expect on the peer's next request.
+    pub expected_peer_id: u32,
+    /// Our answer to the peer's last request, for retransmissions (RFC 7296 §2.1).
+    pub last_response: Option<(u32, Transmit)>,
+    pub established_at: Option<Instant>,
+    pub last_received: Instant,
+    pub half_open_deadline: Option<Instant>,
+    pub keepalive_deadline: Option<Instant>,
+    /// The child to create when initiating (None = first configured).
+    pub wanted_child: Option<String>,
+}
+
+impl IkeSa {
+    /// Our SPI: the one that names this SA in our table.
+    pub fn our_spi(&self) -> u64 {
+        if self.initiator {
+            self.spi_i
+        } else {
+            self.spi_r
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Two engines in one process: full exchanges, failures, loss, corruption, duplicates, deletes.
+//! Deterministic: randomness is seeded and the clock is simulated.
+
+mod sim;
+
+use std::time::Duration;
+
+use ike::{Event, IkeSaStatus};
+use sim::*;
+
+const GCM: &str = "aes256gcm16-prfsha256-x25519";
+const CBC: &str = "aes128-sha256-ecp256";
+
+fn established(s: &[IkeSaStatus]) -> &IkeSaStatus {
+    assert_eq!(s.len(), 1, "expected one IKE SA, got {s:#?}");
+    assert_eq!(s[0].state, "ESTABLISHED");
+    &s[0]
+}
+
+fn child_up(events: &[Event]) -> &ike::ChildSaInstall {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::ChildSaUp(c) => Some(c.as_ref()),
+            _ => None,
+        })
+        .expect("no ChildSaUp event")
+}
+
+/// Both sides up with crosswise SPIs and keys; returns the children for more checks.
+fn assert_tunnel(sim: &Sim) {
+    let now = sim.now;
+    let a = sim.a.status(now);
+    let b = sim.b.status(now);
+    let (a, b) = (established(&a), established(&b));
+    assert!(a.initiator && !b.initiator);
+    assert_eq!((a.spi_i, a.spi_r), (b.spi_i, b.spi_r));
+    assert_eq!(a.suite, b.suite);
+    assert_eq!(a.children.len(), 1);
+    assert_eq!(b.children.len(), 1);
+    assert_eq!(a.children[0].spi_in, b.children[0].spi_out);
+    assert_eq!(a.children[0].spi_out, b.children[0].spi_in);
+    let ca = child_up(&sim.events_a);
+    let cb = child_up(&sim.events_b);
+    assert_eq!(ca.outbound.encr_key, cb.inbound.encr_key);
+    assert_eq!(ca.inbound.encr_key, cb.outbound.encr_key);
+    assert_eq!(ca.outbound.integ_key, cb.inbound.integ_key);
+    assert_ne!(ca.outbound.encr_key, ca.inbound.encr_key);
+    assert_eq!(ca.local_ts, cb.remote_ts);
+    assert_eq!(ca.remote_ts, cb.local_ts);
+    assert_eq!(ca.suite, cb.suite);
+}
+
+fn setup(ike_p: &[&str], esp_p: &[&str]) -> Sim {
+    let (a, b) = default_pair(ike_p, esp_p);
+    Sim::new(a, b, creds("secret-psk-1"), creds("secret-psk-1"))
+}
+
+#[test]
+fn establishes_aes_gcm_x25519() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let st = sim.a.status(sim.now);
+    assert_eq!(st[0].suite.unwrap().to_string(), GCM);
+    assert_eq!(st[0].children[0].suite.to_string(), "aes256gcm16");
+    assert!(!st[0].nat_local && !st[0].nat_remote);
+    // 4 messages: IKE_SA_INIT and IKE_AUTH, request and response, all on port 500.
+    assert_eq!(sim.sent.len(), 4);
+    assert!(sim.sent.iter().all(|(_, t)| t.local.port() == 500));
+    let ca = child_up(&sim.events_a);
+    assert_eq!(
+        ca.outbound.encr_key.len(),
+        36,
+        "AES-256 key plus 4-byte salt"
+    );
+    assert!(!ca.encap);
+}
+
+#[test]
+fn establishes_aes_cbc_sha256_ecp256() {
+    let mut sim = setup(&[CBC], &["aes128-sha256"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let ca = child_up(&sim.events_a);
+    assert_eq!(ca.suite.to_string(), "aes128-sha256");
+    assert_eq!(ca.outbound.encr_key.len(), 16);
+    assert_eq!(ca.outbound.integ_key.len(), 32);
+}
+
+#[test]
+fn responder_picks_its_own_preference() {
+    let (a, mut b) = default_pair(&[CBC, GCM], &["aes128-sha256", "aes256gcm16"]);
+    b.proposals = vec![ike(GCM), ike(CBC)];
+    b.children[0].esp_proposals = vec![esp("aes256gcm16"), esp("aes128-sha256")];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    // B prefers GCM, but A's KE guess (ecp256, first of its first proposal) does not fit the
+    // GCM proposal: B asks for x25519 (INVALID_KE_PAYLOAD), A retries.
+    assert_tunnel(&sim);
+    assert_eq!(sim.a.status(sim.now)[0].suite.unwrap().to_string(), GCM);
+    assert_eq!(child_up(&sim.events_a).suite.to_string(), "aes256gcm16");
+    assert_eq!(sim.sent.len(), 6, "INIT, INVALID_KE, INIT again, AUTH pair");
+}
+
+#[test]
+fn invalid_ke_payload_retry() {
+    let (mut a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.proposals = vec![ike("aes256gcm16-prfsha256-ecp256-x25519")];
+    b.proposals = vec![ike("aes256gcm16-prfsha256-x25519")];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    assert_eq!(
+        sim.a.status(sim.now)[0].suite.unwrap().ke,
+        Some(crypto::KeId::Curve25519)
+    );
+}
+
+#[test]
+fn no_proposal_chosen_fails_cleanly() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.proposals = vec![ike(CBC)];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(60));
+    assert!(sim.a.status(sim.now).is_empty());
+    assert!(sim.b.status(sim.now).is_empty());
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "NO_PROPOSAL_CHOSEN")));
+    // Exactly one request and one error answer: no retransmissions after the answer.
+    assert_eq!(sim.sent.len(), 2);
+}
+
+#[test]
+fn wrong_psk_gives_authentication_failed() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let mut sim = Sim::new(a, b, creds("right"), creds("wrong"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(60));
+    assert!(sim.a.status(sim.now).is_empty());
+    assert!(sim.b.status(sim.now).is_empty());
+    assert!(sim.events_a.iter().any(
+        |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "AUTHENTICATION_FAILED")
+    ));
+    assert!(!sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaUp { .. })));
+    assert!(!sim
+        .events_b
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaUp { .. })));
+    assert_eq!(sim.sent.len(), 4);
+}
+
+#[test]
+fn esp_proposal_mismatch_keeps_ike_sa() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.children[0].esp_proposals = vec![esp("aes128-sha256")];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    let st = sim.a.status(sim.now);
+    assert_eq!(established(&st).children.len(), 0);
+    assert!(!sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::ChildSaUp(_))));
+    assert!(!sim
+        .events_b
+        .iter()
+        .any(|e| matches!(e, Event::ChildSaUp(_))));
+}
+
+#[test]
+fn traffic_selectors_are_narrowed() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.children[0].local_ts = vec![ts("198.51.100.0/25")];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let ca = child_up(&sim.events_a);
+    assert_eq!(ca.remote_ts, vec!["198.51.100.0/25".parse().unwrap()]);
+    // Disjoint selectors: TS_UNACCEPTABLE, IKE SA stays, no child.
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.children[0].local_ts = vec![ts("192.0.2.128/25")];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert!(established(&sim.a.status(sim.now)).children.is_empty());
+}
+
+#[test]
+fn forced_encapsulation_moves_to_natt_port() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.encap = true;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let a_st = sim.a.status(sim.now);
+    assert!(a_st[0].nat_remote && !a_st[0].nat_local);
+    assert_eq!(a_st[0].local.port(), 4500);
+    let b_st = sim.b.status(sim.now);
+    assert!(!b_st[0].nat_remote, "B sees A's real address");
+    // IKE_SA_INIT on 500, IKE_AUTH on 4500 with the non-ESP marker.
+    assert_eq!(sim.sent[0].1.local.port(), 500);
+    assert_eq!(sim.sent[2].1.local.port(), 4500);
+    assert_eq!(&sim.sent[2].1.payload[..4], &[0, 0, 0, 0]);
+    assert!(child_up(&sim.events_a).encap && child_up(&sim.events_b).encap);
+}
+
+#[test]
+fn lost_auth_request_is_retransmitted() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.impair = Box::new(|n, _| {
+        if n == 2 {
+            Action::Drop
+        } else {
+            Action::Deliver
+        }
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(3));
+    assert_eq!(sim.a.status(sim.now)[0].state, "CONNECTING");
+    sim.run_for(Duration::from_secs(5));
+    assert_tunnel(&sim);
+    assert_eq!(
+        sim.sent[2].1.payload, sim.sent[3].1.payload,
+        "retransmission is byte-identical"
+    );
+}
+
+#[test]
+fn lost_auth_response_is_answered_from_cache() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.impair = Box::new(|n, _| {
+        if n == 3 {
+            Action::Drop
+        } else {
+            Action::Deliver
+        }
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(10));
+    assert_tunnel(&sim);
+    // B answered the retransmitted request with the same bytes, without a second child.
+    assert_eq!(sim.sent[3].1.payload, sim.sent[5].1.payload);
+    assert_eq!(
+        sim.events_b
+            .iter()
+            .filter(|e| matches!(e, Event::ChildSaUp(_)))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn duplicated_messages_are_harmless() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.impair = Box::new(|_, _| Action::Duplicate);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    assert_eq!(
+        sim.events_a
+            .iter()
+            .filter(|e| matches!(e, Event::ChildSaUp(_)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        sim.events_b
+            .iter()
+            .filter(|e| matches!(e, Event::ChildSaUp(_)))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn corrupted_message_is_dropped_without_reply() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.impair = Box::new(|n, t| {
+        if n == 2 {
+            let last = t.payload.len() - 1;
+            t.payload[last] ^= 1; // flip an ICV bit
+        }
+        Action::Deliver
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    // B said nothing to the corrupted IKE_AUTH.
+    assert_eq!(sim.sent.len(), 3);
+    sim.run_for(Duration::from_secs(10));
+    assert_tunnel(&sim);
+}
+
+#[test]
+fn peer_not_responding_gives_up() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.impair = Box::new(|_, _| Action::Drop);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(600));
+    assert!(sim.a.status(sim.now).is_empty());
+    // 1 + 5 retransmissions.
+    assert_eq!(sim.sent.len(), 6);
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "peer not responding")));
+}
+
+#[test]
+fn delete_from_initiator_and_responder() {
+    for who in ['a', 'b'] {
+        let mut sim = setup(&[GCM], &["aes256gcm16"]);
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        assert_tunnel(&sim);
+        let now = sim.now;
+        let n = if who == 'a' {
+            sim.a.terminate_connection(now, "net")
+        } else {
+            sim.b.terminate_connection(now, "net")
+        };
+        assert_eq!(n, 1);
+        sim.run_for(Duration::from_secs(1));
+        assert!(sim.a.status(sim.now).is_empty(), "{who}: A still has SAs");
+        assert!(sim.b.status(sim.now).is_empty(), "{who}: B still has SAs");
+        for ev in [&sim.events_a, &sim.events_b] {
+            assert!(ev.iter().any(|e| matches!(e, Event::ChildSaDown { .. })));
+            assert!(ev.iter().any(|e| matches!(e, Event::IkeSaDown { .. })));
+        }
+    }
+}
+
+#[test]
+fn liveness_check_is_answered() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.dpd_delay = Duration::from_secs(30);
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    sim.run_for(Duration::from_secs(100));
+    // Liveness checks went out and were answered; the SA is still up.
+    let informational = sim
+        .sent
+        .iter()
+        .filter(|(_, t)| exchange_of(t) == Some(37))
+        .count();
+    assert!(
+        informational >= 6,
+        "expected several DPD exchanges, saw {informational}"
+    );
+    assert_tunnel(&sim);
+    // The peer stops answering: the SA dies after the retransmissions.
+    sim.impair = Box::new(|_, _| Action::Drop);
+    sim.run_for(Duration::from_secs(600));
+    assert!(sim.a.status(sim.now).is_empty());
+}
+
+#[test]
+fn runs_are_deterministic() {
+    let run = || {
+        let mut sim = setup(&[CBC], &["aes128-sha256"]);
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        sim.sent
+            .into_iter()
+            .map(|(_, t)| t.payload)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
