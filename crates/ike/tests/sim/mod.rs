@@ -42,6 +42,7 @@ pub fn ts(s: &str) -> TsConfig {
 }
 
 /// A connection from `local` to `remote` with one child.
+#[allow(clippy::too_many_arguments)]
 pub fn conn(
     local: &str,
     remote: &str,
