@@ -15,6 +15,10 @@ pub enum CryptoError {
     /// The peer's key-exchange value is invalid (RFC 6989 checks, wrong length, not on curve).
     #[error("invalid peer key-exchange value")]
     InvalidPublicValue,
+    /// A proposal string is malformed; the message names the bad keyword or rule and what is
+    /// allowed.
+    #[error("{0}")]
+    InvalidProposal(String),
     /// The underlying library reported an unspecified failure.
     #[error("crypto backend failure")]
     Backend,

@@ -25,6 +25,6 @@ pub use ids::{EncrAlg, EncrId, EsnId, IntegId, KeId, PrfId, TransformType};
 pub use integ::Integ;
 pub use ke::KeyExchange;
 pub use prf::Prf;
-pub use proposal::{ProposalSpec, Suite};
+pub use proposal::{ProposalSpec, Protocol, Suite};
 pub use rng::{DeterministicRandom, Random, SystemRandom};
 pub use secret::{ct_eq, SecretBytes};

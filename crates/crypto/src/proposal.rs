@@ -6,7 +6,13 @@
 //! PRFs are derived from the integrity algorithms (strongSwan's rule), and AEAD proposals must
 //! name a PRF. ESP proposals default to `noesn`.
 
-use crate::{CryptoError, EncrAlg, EsnId, IntegId, KeId, PrfId};
+mod keywords;
+
+pub use keywords::{algorithms, supported, AlgorithmInfo};
+
+use keywords::{keyword, lookup, prf_for_integ, Transform};
+
+use crate::{Cipher, CryptoError, EncrAlg, EsnId, IntegId, KeId, PrfId};
 
 /// Which protocol a proposal is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,26 +57,237 @@ pub struct Suite {
     pub esn: Option<EsnId>,
 }
 
-impl ProposalSpec {
-    /// Parses one strongSwan proposal string for `protocol`. Errors name the offending keyword
-    /// and say what is allowed.
-    pub fn parse(protocol: Protocol, s: &str) -> Result<Self, CryptoError> {
-        let _ = (protocol, s);
-        unimplemented!("crypto helper")
+fn invalid(msg: String) -> CryptoError {
+    CryptoError::InvalidProposal(msg)
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
     }
 }
 
+impl ProposalSpec {
+    /// Parses one strongSwan proposal string for `protocol`. Errors name the offending keyword
+    /// and say what is allowed.
+    ///
+    /// Rules (strongSwan's): keywords are separated by `-`, case-insensitive, duplicates are
+    /// dropped. IKE without a `prf…` keyword takes its PRFs from the integrity algorithms
+    /// (`sha256` gives `prfsha256`); AEAD proposals carry no integrity algorithm (any given only
+    /// serves to derive the PRF), so an IKE AEAD proposal needs a PRF from one or the other.
+    /// IKE needs a key exchange method; ESP takes none (no PFS) or several. ESP defaults to
+    /// `noesn`; ESP takes no PRF, IKE no ESN. AEAD and non-AEAD encryption cannot be mixed.
+    pub fn parse(protocol: Protocol, s: &str) -> Result<Self, CryptoError> {
+        let mut spec = ProposalSpec {
+            protocol,
+            encr: Vec::new(),
+            prf: Vec::new(),
+            integ: Vec::new(),
+            ke: Vec::new(),
+            esn: Vec::new(),
+        };
+        if s.trim().is_empty() {
+            return Err(invalid("empty proposal".into()));
+        }
+        for word in s.trim().split('-') {
+            let t = lookup(word).ok_or_else(|| {
+                let shown: String = word
+                    .chars()
+                    .flat_map(char::escape_default)
+                    .take(40)
+                    .collect();
+                let shown = if shown.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    shown
+                };
+                invalid(format!(
+                    "unknown algorithm '{shown}' (allowed: {})",
+                    keywords::allowed_list()
+                ))
+            })?;
+            match (protocol, t) {
+                (Protocol::Esp, Transform::Prf(_)) => {
+                    return Err(invalid(format!(
+                        "'{word}': ESP proposals take no PRF (remove it)"
+                    )))
+                }
+                (Protocol::Ike, Transform::Esn(_)) => {
+                    return Err(invalid(format!(
+                        "'{word}': ESN applies to ESP proposals only"
+                    )))
+                }
+                (_, Transform::Encr(e)) => push_unique(&mut spec.encr, e),
+                (_, Transform::Integ(i)) => push_unique(&mut spec.integ, i),
+                (_, Transform::Prf(p)) => push_unique(&mut spec.prf, p),
+                (_, Transform::Ke(k)) => push_unique(&mut spec.ke, k),
+                (_, Transform::Esn(e)) => push_unique(&mut spec.esn, e),
+            }
+        }
+        spec.finish()?;
+        Ok(spec)
+    }
+
+    /// Applies the defaults and checks the rules listed at [`ProposalSpec::parse`].
+    fn finish(&mut self) -> Result<(), CryptoError> {
+        if self.encr.is_empty() {
+            return Err(invalid(format!(
+                "no encryption algorithm (allowed: {})",
+                keywords::allowed_list()
+            )));
+        }
+        let aead = self.encr.iter().filter(|e| Cipher::is_aead(**e)).count();
+        if aead != 0 && aead != self.encr.len() {
+            let names: Vec<&str> = self
+                .encr
+                .iter()
+                .map(|e| keyword(Transform::Encr(*e)))
+                .collect();
+            return Err(invalid(format!(
+                "AEAD and non-AEAD encryption algorithms cannot be mixed in one proposal ({}); \
+                 write two proposals",
+                names.join(", ")
+            )));
+        }
+        let aead = aead != 0;
+        if self.protocol == Protocol::Ike && self.prf.is_empty() {
+            for i in &self.integ {
+                if let Some(p) = prf_for_integ(*i) {
+                    push_unique(&mut self.prf, p);
+                }
+            }
+        }
+        if aead {
+            self.integ.clear();
+        } else if self.integ.is_empty() {
+            return Err(invalid(
+                "no integrity algorithm for non-AEAD encryption (add e.g. sha256)".into(),
+            ));
+        }
+        match self.protocol {
+            Protocol::Ike => {
+                if self.prf.is_empty() {
+                    return Err(invalid(
+                        "an AEAD IKE proposal needs a PRF (add e.g. prfsha256)".into(),
+                    ));
+                }
+                if self.ke.is_empty() {
+                    return Err(invalid(
+                        "an IKE proposal needs a key exchange method (add e.g. x25519 or ecp256)"
+                            .into(),
+                    ));
+                }
+            }
+            Protocol::Esp => {
+                if self.esn.is_empty() {
+                    self.esn.push(EsnId::NoEsn);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The keywords of transforms this crate does not implement (parsing accepts them, e.g.
+    /// `modp2048`). Empty when everything in the proposal is implemented.
+    pub fn unsupported(&self) -> Vec<&'static str> {
+        self.transforms()
+            .filter(|t| !t.implemented())
+            .map(keyword)
+            .collect()
+    }
+
+    fn transforms(&self) -> impl Iterator<Item = Transform> + '_ {
+        self.encr
+            .iter()
+            .map(|e| Transform::Encr(*e))
+            .chain(self.integ.iter().map(|i| Transform::Integ(*i)))
+            .chain(self.prf.iter().map(|p| Transform::Prf(*p)))
+            .chain(self.ke.iter().map(|k| Transform::Ke(*k)))
+            .chain(self.esn.iter().map(|e| Transform::Esn(*e)))
+    }
+
+    /// Whether the PRF list is exactly what the integrity list implies (then Display omits it).
+    fn prf_is_derived(&self) -> bool {
+        let mut derived = Vec::new();
+        for i in &self.integ {
+            if let Some(p) = prf_for_integ(*i) {
+                push_unique(&mut derived, p);
+            }
+        }
+        !derived.is_empty() && derived == self.prf
+    }
+}
+
+/// Writes `words` joined by `-`, with a leading `-` unless first.
+fn write_words<I: IntoIterator<Item = &'static str>>(
+    f: &mut core::fmt::Formatter<'_>,
+    first: &mut bool,
+    words: I,
+) -> core::fmt::Result {
+    for w in words {
+        if !*first {
+            f.write_str("-")?;
+        }
+        f.write_str(w)?;
+        *first = false;
+    }
+    Ok(())
+}
+
 impl core::fmt::Display for ProposalSpec {
+    /// The canonical strongSwan string: encryption, integrity, PRF (omitted when derived from
+    /// the integrity algorithms), key exchange, ESN (omitted when it is the `noesn` default).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let _ = f;
-        unimplemented!("crypto helper")
+        let mut first = true;
+        write_words(
+            f,
+            &mut first,
+            self.encr.iter().map(|e| keyword(Transform::Encr(*e))),
+        )?;
+        write_words(
+            f,
+            &mut first,
+            self.integ.iter().map(|i| keyword(Transform::Integ(*i))),
+        )?;
+        if !self.prf_is_derived() {
+            write_words(
+                f,
+                &mut first,
+                self.prf.iter().map(|p| keyword(Transform::Prf(*p))),
+            )?;
+        }
+        write_words(
+            f,
+            &mut first,
+            self.ke.iter().map(|k| keyword(Transform::Ke(*k))),
+        )?;
+        if self.esn != [EsnId::NoEsn] {
+            write_words(
+                f,
+                &mut first,
+                self.esn.iter().map(|e| keyword(Transform::Esn(*e))),
+            )?;
+        }
+        Ok(())
     }
 }
 
 impl core::fmt::Display for Suite {
     /// strongSwan's syntax, e.g. `aes256gcm16-prfsha256-x25519` or `aes128-sha256`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let _ = f;
-        unimplemented!("crypto helper")
+        let integ = self.integ.filter(|i| *i != IntegId::None);
+        let ke = self.ke.filter(|k| *k != KeId::None);
+        let spec = ProposalSpec {
+            protocol: self.protocol,
+            encr: vec![self.encr],
+            prf: self.prf.into_iter().collect(),
+            integ: integ.into_iter().collect(),
+            ke: ke.into_iter().collect(),
+            esn: self.esn.into_iter().collect(),
+        };
+        spec.fmt(f)
     }
 }
+
+#[cfg(test)]
+mod tests;
