@@ -26,8 +26,19 @@ pub fn in_ci() -> bool {
 /// ```
 #[track_caller]
 pub fn require_root_and_tools(tools: &[&str]) -> bool {
+    require(true, tools)
+}
+
+/// Like [`require_root_and_tools`] for tests that only need the tools (e.g. reading a pcap).
+#[track_caller]
+pub fn require_tools(tools: &[&str]) -> bool {
+    require(false, tools)
+}
+
+#[track_caller]
+fn require(root: bool, tools: &[&str]) -> bool {
     let mut missing = Vec::new();
-    if !is_root() {
+    if root && !is_root() {
         missing.push("not running as root (namespace tests need root)".to_string());
     }
     for t in tools {
