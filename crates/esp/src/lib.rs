@@ -1,1 +1,65 @@
-//! esp
+//! Rampart's userspace ESP data plane (RFC 4301, RFC 4303, RFC 3948), sans-IO.
+//!
+//! A [`DataPlane`] holds the Security Policy Database (selectors → child), the Security
+//! Association Database (SPI → inbound SA) and counters. It never touches a socket, a TUN
+//! device, a clock or a logger; the daemon's packet loop feeds it bytes and sends what it
+//! returns. CBC IVs come from the [`crypto::Random`] given to [`DataPlane::with_rng`]
+//! ([`DataPlane::new`] uses the system CSPRNG); AEAD IVs are the 64-bit sequence number
+//! (RFC 4106 §3.1), so AEAD SAs draw no randomness per packet.
+//!
+//! # Control path (called when the IKE engine reports Child SA events)
+//! ```text
+//! DataPlane::new() -> DataPlane                    // or with_rng(Box<dyn crypto::Random>)
+//! install_child(&mut self, ChildSaConfig) -> Result<ChildHandle, EspError>
+//! remove_child(&mut self, id: u64) -> Result<ChildStats, EspError>
+//! update_peer(&mut self, id: u64, remote: SocketAddr) -> Result<(), EspError>   // NAT moved
+//! add_inbound_sa(&mut self, id: u64, SaKeys) -> Result<(), EspError>            // rekey overlap
+//! remove_inbound_sa(&mut self, spi: u32) -> Result<SaStats, EspError>
+//! replace_outbound_sa(&mut self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch
+//! child_stats(id) / inbound_sa_stats(spi) / outbound_sa_stats(id) / drop_counters()
+//! overhead(id) -> Option<usize>                    // worst-case bytes added per packet
+//! ```
+//!
+//! # Packet path
+//! - TUN → [`DataPlane::encapsulate`]`(ip_packet, &mut out)`: SPD lookup (packet source in
+//!   `local_ts`, destination in `remote_ts`, first installed child wins, RFC 4301 §4.4.1), then
+//!   tunnel-mode ESP. `out` = the UDP payload to send from [`Outbound::local`] to
+//!   [`Outbound::remote`] (ESP-in-UDP carries no marker, RFC 3948 §2.1), or the raw IP
+//!   protocol-50 payload when `encap` is false. No policy → [`DropReason::NoPolicy`].
+//! - UDP 4500 → classify with [`wire::natt::classify`]: `Esp(bytes)` →
+//!   [`DataPlane::decapsulate`]`(bytes, from, &mut out)`; `Ike` → IKE engine; `Keepalive` →
+//!   ignore. On success `out` is the inner IP packet for the TUN device.
+//! - Errors are [`DropReason`]s, each counted in [`DataPlane::drop_counters`]; nothing is
+//!   logged per packet. `out` is empty after a drop.
+//! - Buffers: pass the same `Vec<u8>` every time; it is cleared and reused, so the steady state
+//!   allocates nothing. Size it once for `mtu + overhead` (a 2 KiB or 64 KiB buffer is fine).
+//!
+//! # Overhead (for the TUN MTU)
+//! Per packet: outer IP (20 / 40) + UDP (8, when encapsulating) + ESP header (8) + IV +
+//! padding (0..alignment−1) + 2 + ICV. Worst cases with an IPv4 outer header and UDP:
+//! AES-GCM-16 (IV 8, ICV 16, align 4): 20+8+8+8+3+2+16 = 65; AES-CBC + HMAC-SHA2-256-128
+//! (IV 16, ICV 16, align 16): 20+8+8+16+15+2+16 = 85. Add 20 for an IPv6 outer header.
+//! [`DataPlane::overhead`] computes it per child. A TUN MTU of 1400 fits every suite under a
+//! 1500-byte path MTU.
+//!
+//! # Not yet
+//! Transport mode (refused by `install_child`), ESN (sequence numbers are 32-bit: an SA stops
+//! sending with [`DropReason::SeqExhausted`] after 2^32 − 1 packets and must be rekeyed),
+//! lifetimes (a `now` parameter will be added then), AH, batch APIs.
+
+mod config;
+mod dataplane;
+mod error;
+mod inbound;
+mod outbound;
+pub mod replay;
+mod sa;
+mod spd;
+mod stats;
+
+pub use config::{ChildSaConfig, Mode, SaKeys};
+pub use dataplane::{ChildHandle, DataPlane};
+pub use error::{DropReason, EspError};
+pub use inbound::Inbound;
+pub use outbound::{Outbound, MAX_ESP_LEN};
+pub use stats::{ChildStats, DropCounters, SaStats};

@@ -1,0 +1,144 @@
+//! Inbound processing (RFC 4301 §5.2, RFC 4303 §3.4): SAD lookup by SPI, anti-replay pre-check,
+//! ICV verification and decryption in the caller's buffer, window update, trailer and Next
+//! Header checks, then the inner packet against the SA's selectors.
+
+use std::net::SocketAddr;
+
+use crypto::CryptoError;
+use wire::esp::{parse_trailer, EspHeader, ESP_HEADER_LEN};
+use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE};
+use wire::ip::selector_fields;
+
+use crate::replay::ReplayCheck;
+use crate::spd::inbound_matches;
+use crate::{DataPlane, DropReason, Mode};
+
+/// What `decapsulate` accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inbound {
+    /// The child the SA belongs to.
+    pub child_id: u64,
+    /// The SA's SPI (tells an old SA from a new one during a rekey).
+    pub spi: u32,
+    /// The packet's sequence number.
+    pub seq: u32,
+    /// Length of the inner IP packet now in `out`.
+    pub len: usize,
+    /// Where the packet came from (as given by the caller).
+    pub from: SocketAddr,
+    /// True when `from` is not the child's current remote address (port included when
+    /// encapsulating). The data plane does not act on it: the IKE engine decides whether the
+    /// NAT mapping moved and calls `update_peer`.
+    pub remote_changed: bool,
+}
+
+impl DataPlane {
+    /// Opens one ESP packet (for ESP-in-UDP: the UDP payload that [`wire::natt::classify`]
+    /// called `Esp`; for raw ESP: the IP payload). On success `out` holds exactly the inner IP
+    /// packet, to be written to the TUN device. On a drop `out` is empty and the reason is
+    /// counted.
+    ///
+    /// `out` is cleared first and only grows when its capacity is too small: reuse one buffer.
+    pub fn decapsulate(
+        &mut self,
+        esp: &[u8],
+        from: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> Result<Inbound, DropReason> {
+        out.clear();
+        let r = self.decapsulate_inner(esp, from, out);
+        if let Err(reason) = r {
+            // Never hand unauthenticated or rejected plaintext to the caller.
+            out.clear();
+            self.drops.bump(reason);
+        }
+        r
+    }
+
+    fn decapsulate_inner(
+        &mut self,
+        esp: &[u8],
+        from: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> Result<Inbound, DropReason> {
+        let hdr = EspHeader::parse(esp).map_err(|_| DropReason::Truncated)?;
+        // RFC 4303 §3.4.2: no SA, drop (and, with our no-log rule, only count).
+        let sa = self.sad.get_mut(&hdr.spi).ok_or(DropReason::UnknownSpi)?;
+        let x = &sa.xform;
+        let aad = esp.get(..ESP_HEADER_LEN).ok_or(DropReason::Truncated)?;
+        let body = esp.get(ESP_HEADER_LEN..).ok_or(DropReason::Truncated)?;
+        let ct_len = body
+            .len()
+            .checked_sub(x.iv_len + x.icv_len)
+            .ok_or(DropReason::Truncated)?;
+        // The smallest ciphertext holds Pad Length and Next Header, aligned (RFC 4303 §2.4).
+        let align = x.align();
+        if ct_len < align {
+            return Err(DropReason::Truncated);
+        }
+        if ct_len % align != 0 {
+            return Err(DropReason::BadLength);
+        }
+        // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV.
+        let seq = u64::from(hdr.sequence_number);
+        if sa.replay.check(seq) != ReplayCheck::Fresh {
+            return Err(DropReason::Replay);
+        }
+        let (iv, rest) = body
+            .split_at_checked(x.iv_len)
+            .ok_or(DropReason::Truncated)?;
+        let (ct, icv) = rest.split_at_checked(ct_len).ok_or(DropReason::Truncated)?;
+        out.reserve(ct_len);
+        out.extend_from_slice(ct);
+        x.cipher.open(aad, iv, out, icv).map_err(|e| match e {
+            CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
+            _ => DropReason::CryptoFailure,
+        })?;
+        // RFC 4303 §3.4.3: the window moves only for packets whose ICV verified.
+        sa.replay.update(seq);
+        sa.stats.highest_seq = sa.replay.top();
+
+        let trailer = parse_trailer(out).map_err(|_| DropReason::BadPadding)?;
+        let child_id = sa.child_id;
+        let child = self
+            .children
+            .get_mut(&child_id)
+            .ok_or(DropReason::UnknownSpi)?;
+        let want_version = match (child.mode, trailer.next_header) {
+            (_, NEXT_HEADER_NONE) => return Err(DropReason::Dummy),
+            (Mode::Tunnel, NEXT_HEADER_IPV4) => 4,
+            (Mode::Tunnel, NEXT_HEADER_IPV6) => 6,
+            _ => return Err(DropReason::BadNextHeader),
+        };
+        out.truncate(trailer.payload_len);
+        let f = selector_fields(out).map_err(|_| DropReason::Malformed)?;
+        if f.version() != want_version {
+            return Err(DropReason::BadNextHeader);
+        }
+        // Drop TFC padding after the inner packet (RFC 4303 §2.7).
+        out.truncate(f.total_len);
+        // RFC 4301 §5.2 step 4: the inner packet must be one this SA may carry.
+        if !inbound_matches(&f, &child.local_ts, &child.remote_ts) {
+            return Err(DropReason::SelectorMismatch);
+        }
+
+        let len = out.len();
+        sa.stats.packets += 1;
+        sa.stats.bytes += len as u64;
+        child.stats.packets_in += 1;
+        child.stats.bytes_in += len as u64;
+        let remote_changed = if child.encap {
+            from != child.remote
+        } else {
+            from.ip() != child.remote.ip()
+        };
+        Ok(Inbound {
+            child_id,
+            spi: hdr.spi,
+            seq: hdr.sequence_number,
+            len,
+            from,
+            remote_changed,
+        })
+    }
+}

@@ -1,0 +1,215 @@
+//! Outbound processing (RFC 4301 §5.1, RFC 4303 §3.3): SPD lookup, then tunnel-mode ESP
+//! encapsulation sealed in place in the caller's buffer.
+
+use std::net::SocketAddr;
+
+use wire::esp::{emit_trailer, pad_len, EspHeader, ESP_HEADER_LEN, ESP_TRAILER_LEN};
+use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
+use wire::ip::selector_fields;
+
+use crate::spd::outbound_matches;
+use crate::{DataPlane, DropReason};
+
+/// The largest ESP packet we build: the largest UDP payload over IPv4 (65535 − 20 − 8).
+pub const MAX_ESP_LEN: usize = 65_507;
+
+/// Where to send a packet `encapsulate` built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outbound {
+    /// The child whose SA sealed it.
+    pub child_id: u64,
+    /// Our outer address: send from here.
+    pub local: SocketAddr,
+    /// The peer's outer address: send to here.
+    pub remote: SocketAddr,
+    /// True: send `out` as the payload of a UDP datagram (RFC 3948, no marker in front of
+    /// ESP). False: send it as raw IP protocol 50.
+    pub encap: bool,
+    /// Length of the inner packet that went into the tunnel.
+    pub inner_len: usize,
+}
+
+impl DataPlane {
+    /// Protects one plain IP packet (as read from the TUN device). On success `out` holds the
+    /// ESP packet `SPI | Sequence Number | IV | ciphertext | ICV` (RFC 4303 §2) and the result
+    /// says where to send it. On a drop `out` is empty and the reason is counted.
+    ///
+    /// `out` is cleared first and only grows when its capacity is too small: reuse one buffer.
+    pub fn encapsulate(
+        &mut self,
+        ip_packet: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Outbound, DropReason> {
+        out.clear();
+        let r = self.encapsulate_inner(ip_packet, out);
+        if let Err(reason) = r {
+            out.clear();
+            self.drops.bump(reason);
+        }
+        r
+    }
+
+    fn encapsulate_inner(
+        &mut self,
+        ip_packet: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Outbound, DropReason> {
+        let f = selector_fields(ip_packet).map_err(|_| DropReason::Malformed)?;
+        // Bytes after the IP packet's own length are not part of it.
+        let inner = ip_packet.get(..f.total_len).ok_or(DropReason::Malformed)?;
+        // RFC 4301 §5.1 step 1: the first matching SPD entry decides.
+        let child_id = self
+            .spd
+            .iter()
+            .find(|p| outbound_matches(&f, &p.local_ts, &p.remote_ts))
+            .map(|p| p.child_id)
+            .ok_or(DropReason::NoPolicy)?;
+        let child = self
+            .children
+            .get_mut(&child_id)
+            .ok_or(DropReason::NoPolicy)?;
+        // Tunnel mode: the Next Header names the inner IP version (RFC 4303 §2.6).
+        let next_header = if f.src.is_ipv4() {
+            NEXT_HEADER_IPV4
+        } else {
+            NEXT_HEADER_IPV6
+        };
+        let sa = &mut child.outbound;
+        // RFC 4303 §3.3.3: without ESN the counter must not cycle past 2^32 − 1.
+        let seq = sa
+            .seq
+            .checked_add(1)
+            .filter(|s| *s <= u64::from(u32::MAX))
+            .ok_or(DropReason::SeqExhausted)?;
+        let x = &sa.xform;
+        let pad = pad_len(inner.len(), x.block_len).map_err(|_| DropReason::Malformed)?;
+        let ct_len = inner.len() + usize::from(pad) + ESP_TRAILER_LEN;
+        let total = ESP_HEADER_LEN + x.iv_len + ct_len + x.icv_len;
+        if total > MAX_ESP_LEN {
+            return Err(DropReason::TooBig);
+        }
+        // Consume the sequence number before sealing: it is never reused, even on failure.
+        sa.seq = seq;
+
+        out.reserve(total);
+        out.extend_from_slice(
+            &EspHeader {
+                spi: sa.spi,
+                sequence_number: seq as u32,
+            }
+            .to_bytes(),
+        );
+        out.resize(ESP_HEADER_LEN + x.iv_len, 0);
+        out.extend_from_slice(inner);
+        out.resize(total, 0);
+
+        let (aad, rest) = out
+            .split_at_mut_checked(ESP_HEADER_LEN)
+            .ok_or(DropReason::CryptoFailure)?;
+        let (iv, rest) = rest
+            .split_at_mut_checked(x.iv_len)
+            .ok_or(DropReason::CryptoFailure)?;
+        let (buf, icv) = rest
+            .split_at_mut_checked(ct_len)
+            .ok_or(DropReason::CryptoFailure)?;
+        if x.aead {
+            // RFC 4106 §3.1 / RFC 7634 §2: a unique 64-bit IV per key; the 64-bit sequence
+            // number is one (zero-extended to the left when the IV is longer).
+            let at = iv.len().saturating_sub(8);
+            if let Some(tail) = iv.get_mut(at..) {
+                tail.copy_from_slice(&seq.to_be_bytes());
+            }
+        } else {
+            // RFC 3602 §3: CBC IVs must be unpredictable.
+            self.rng.fill(iv);
+        }
+        let trailer = buf
+            .get_mut(inner.len()..)
+            .ok_or(DropReason::CryptoFailure)?;
+        emit_trailer(trailer, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
+        x.cipher
+            .seal(aad, iv, buf, icv)
+            .map_err(|_| DropReason::CryptoFailure)?;
+
+        let inner_len = inner.len() as u64;
+        sa.stats.packets += 1;
+        sa.stats.bytes += inner_len;
+        sa.stats.highest_seq = seq;
+        child.stats.packets_out += 1;
+        child.stats.bytes_out += inner_len;
+        Ok(Outbound {
+            child_id,
+            local: child.local,
+            remote: child.remote,
+            encap: child.encap,
+            inner_len: inner.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ChildSaConfig, Mode, SaKeys};
+    use crypto::{EncrAlg, EncrId, SecretBytes};
+
+    fn gcm_keys(spi: u32) -> SaKeys {
+        SaKeys {
+            spi,
+            encr: EncrAlg {
+                id: EncrId::AesGcm16,
+                key_bits: Some(128),
+            },
+            integ: None,
+            encr_key: SecretBytes::new(vec![7; 20]),
+            integ_key: SecretBytes::default(),
+        }
+    }
+
+    #[test]
+    fn sequence_number_never_cycles() {
+        let mut d = DataPlane::new();
+        d.install_child(ChildSaConfig {
+            id: 1,
+            mode: Mode::Tunnel,
+            local_ts: vec!["192.0.2.0/24".parse().unwrap()],
+            remote_ts: vec!["198.51.100.0/24".parse().unwrap()],
+            local: "192.0.2.1:4500".parse().unwrap(),
+            remote: "192.0.2.2:4500".parse().unwrap(),
+            encap: true,
+            inbound: gcm_keys(0x1000),
+            outbound: gcm_keys(0x2000),
+            replay_window: 64,
+        })
+        .unwrap();
+        // A 20-byte IPv4 header, no payload, protocol 59.
+        let mut p = [0u8; 20];
+        wire::ip::Ipv4Repr {
+            src_addr: [192, 0, 2, 9].into(),
+            dst_addr: [198, 51, 100, 9].into(),
+            protocol: 59,
+            ttl: 1,
+            dscp_ecn: 0,
+            identification: 0,
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+            payload_len: 0,
+        }
+        .emit(&mut p)
+        .unwrap();
+        let mut out = Vec::new();
+        if let Some(c) = d.children.get_mut(&1) {
+            c.outbound.seq = u64::from(u32::MAX) - 2;
+        }
+        for expect in [u32::MAX - 1, u32::MAX] {
+            d.encapsulate(&p, &mut out).unwrap();
+            assert_eq!(&out[4..8], &expect.to_be_bytes());
+        }
+        assert_eq!(d.encapsulate(&p, &mut out), Err(DropReason::SeqExhausted));
+        assert_eq!(d.encapsulate(&p, &mut out), Err(DropReason::SeqExhausted));
+        assert!(out.is_empty());
+        assert_eq!(d.drop_counters().get(DropReason::SeqExhausted), 2);
+        assert_eq!(d.child_stats(1).map(|s| s.packets_out), Some(2));
+    }
+}
