@@ -4,12 +4,17 @@
 
 use std::io;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::AddressFamily;
 
 use crate::netlink::{to_io, Netlink};
+
+/// How long [`Netlink::add_address`] waits for a new IPv6 address to become usable.
+pub const ADDRESS_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One address of one interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,16 +41,74 @@ impl Netlink {
         Ok(out)
     }
 
-    /// Adds `addr/prefix_len` to interface `ifindex`. IPv6 addresses are added with
-    /// `IFA_F_NODAD` (usable at once; a TUN has no neighbours to collide with).
-    /// [`io::ErrorKind::AlreadyExists`] if it is there already. Needs `CAP_NET_ADMIN`.
+    /// Adds `addr/prefix_len` to interface `ifindex`. [`io::ErrorKind::AlreadyExists`] if it is
+    /// there already. Needs `CAP_NET_ADMIN`.
+    ///
+    /// When this returns on an interface that is up, the address is usable — as a source and as
+    /// a destination. IPv6 needs care for that: the address is added with `IFA_F_NODAD` (a TUN
+    /// has no neighbours to collide with), but even then the kernel installs its local route
+    /// from a work queue *after* acknowledging the request, so this waits (up to
+    /// [`ADDRESS_READY_TIMEOUT`], else [`io::ErrorKind::TimedOut`]) until a route lookup of the
+    /// address answers "local". IPv4 addresses are usable as soon as the kernel acknowledges.
     pub async fn add_address(&self, ifindex: u32, addr: IpAddr, prefix_len: u8) -> io::Result<()> {
         check_len(addr, prefix_len)?;
         let mut request = self.handle.address().add(ifindex, addr, prefix_len);
         if addr.is_ipv6() {
             request.message_mut().header.flags |= AddressHeaderFlags::Nodad;
         }
-        request.execute().await.map_err(to_io)
+        request.execute().await.map_err(to_io)?;
+        if addr.is_ipv6() && self.link_by_index(ifindex).await?.is_some_and(|l| l.up) {
+            self.wait_local(addr).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the kernel routes `addr` as one of its own (`RTN_LOCAL`).
+    pub async fn is_local(&self, addr: IpAddr) -> io::Result<bool> {
+        let mut query = RouteMessage::default();
+        query.header.address_family = match addr {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        query.header.destination_prefix_length = if addr.is_ipv4() { 32 } else { 128 };
+        query
+            .attributes
+            .push(RouteAttribute::Destination(match addr {
+                IpAddr::V4(a) => RouteAddress::Inet(a),
+                IpAddr::V6(a) => RouteAddress::Inet6(a),
+            }));
+        match self.handle.route().get(query).execute().try_next().await {
+            Ok(Some(route)) => Ok(route.header.kind == RouteType::Local),
+            Ok(None) => Ok(false),
+            // No route at all (yet) is an answer, not a failure.
+            Err(e) => match to_io(e) {
+                e if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENETUNREACH) | Some(libc::EHOSTUNREACH) | Some(libc::ENOENT)
+                ) =>
+                {
+                    Ok(false)
+                }
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Polls [`Netlink::is_local`] until it holds, for at most [`ADDRESS_READY_TIMEOUT`].
+    async fn wait_local(&self, addr: IpAddr) -> io::Result<()> {
+        let deadline = tokio::time::Instant::now() + ADDRESS_READY_TIMEOUT;
+        let mut pause = Duration::from_micros(200);
+        while !self.is_local(addr).await? {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{addr} was added but the kernel has not made it local"),
+                ));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        Ok(())
     }
 
     /// Removes `addr/prefix_len` from interface `ifindex`. Returns `false` if it was not there

@@ -31,7 +31,7 @@ mod sys;
 pub mod tun;
 pub mod udp;
 
-pub use addr::HostAddr;
+pub use addr::{HostAddr, ADDRESS_READY_TIMEOUT};
 pub use netlink::Link;
 pub use netlink::Netlink;
 pub use prefix::{InvalidPrefix, IpPrefix};
