@@ -19,6 +19,7 @@
 //! object: a TUN device, a socket or a netlink connection stays bound to the namespace it was made
 //! in, whatever thread later uses it.
 #![allow(unsafe_code)]
+#![warn(missing_docs)]
 
 mod addr;
 mod cmsg;
