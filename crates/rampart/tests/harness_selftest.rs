@@ -2,7 +2,9 @@
 //! charon with kernel-libipsec, captures, checks) and is the baseline the Rampart tests mirror.
 //! Needs root (see `testbed::require_root_and_tools`).
 
-use testbed::{run_failure, run_tunnel, Failure, FailureCase, Family, Gw, Impl, Net2Net, Teardown, TunnelCase};
+use testbed::{
+    run_failure, run_tunnel, Failure, FailureCase, Family, Gw, Impl, Net2Net, Teardown, TunnelCase,
+};
 
 const GCM_IKE: &str = "aes256gcm16-prfsha256-x25519";
 const GCM_ESP: &str = "aes256gcm16";

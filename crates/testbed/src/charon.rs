@@ -108,11 +108,10 @@ impl Charon {
         });
         if !up || !vici.exists() {
             panic!(
-                "charon in {} did not come up (exit: {:?})\n--- stdout/stderr ---\n{}\n--- log ---\n{}",
+                "charon in {} did not come up (exit: {:?})\n--- stdout/stderr ---\n{}",
                 charon.ns,
                 charon.process.exited(),
                 read_log(&charon.dir.join("charon.stdout")),
-                charon.log()
             );
         }
         charon

@@ -37,8 +37,20 @@ impl RampartDaemon {
     /// and waits until `rampart version -s SOCK` answers (at most [`READY_TIMEOUT`]); panics
     /// with the daemon's log if it exits or does not become ready. The config's
     /// `daemon.control_socket` must be [`RampartDaemon::socket_in`]`(dir)`.
+    ///
+    /// The environment variable `TESTBED_RAMPART_BIN` replaces `bin` (e.g. a release build, or
+    /// scripts/dev/fake-rampart.py to check the harness itself); a note says so on stderr.
     #[track_caller]
     pub fn start(bin: &Path, ns: &Netns, dir: &Path, config_toml: &str) -> RampartDaemon {
+        let override_bin = std::env::var_os("TESTBED_RAMPART_BIN").map(PathBuf::from);
+        if let Some(b) = &override_bin {
+            eprintln!(
+                "testbed: TESTBED_RAMPART_BIN={} replaces {}",
+                b.display(),
+                bin.display()
+            );
+        }
+        let bin = override_bin.as_deref().unwrap_or(bin);
         if let Err(e) = std::fs::create_dir_all(dir) {
             panic!("cannot create {}: {e}", dir.display());
         }
@@ -81,18 +93,17 @@ impl RampartDaemon {
             ok
         });
         if let Some(status) = daemon.process.exited() {
+            // The log is printed when `daemon` is dropped during this panic.
             panic!(
-                "rampart daemon in {} exited during startup ({status})\n--- config ---\n{config_toml}\n--- log ---\n{}",
-                daemon.ns,
-                daemon.log()
+                "rampart daemon in {} exited during startup ({status})\n--- config ---\n{config_toml}",
+                daemon.ns
             );
         }
         if !ready {
             let last = last.map(|o| o.to_string()).unwrap_or_default();
             panic!(
-                "rampart daemon in {} not ready after {READY_TIMEOUT:?} (last: {last})\n--- log ---\n{}",
-                daemon.ns,
-                daemon.log()
+                "rampart daemon in {} not ready after {READY_TIMEOUT:?} (last `rampart version`: {last})\n--- config ---\n{config_toml}",
+                daemon.ns
             );
         }
         daemon

@@ -23,6 +23,8 @@ pub enum Impl {
 pub struct SaState {
     /// IKE SA state (`ESTABLISHED`, ...).
     pub ike_state: String,
+    /// Whether this side initiated the IKE SA.
+    pub initiator: bool,
     /// Remote UDP port of the IKE SA (4500 after the NAT-T float).
     pub remote_port: String,
     /// Child SA state (`INSTALLED`, ...), `None` if there is no child named [`CHILD`].
@@ -128,6 +130,7 @@ impl Peer {
                     let child = s.children.iter().find(|c| c.name == CHILD);
                     SaState {
                         ike_state: s.state.clone(),
+                        initiator: s.initiator,
                         remote_port: s.remote_port.clone(),
                         child_state: child.map(|c| c.state.clone()),
                         spi_in: child.map(|c| c.spi_in.clone()).unwrap_or_default(),
@@ -162,6 +165,7 @@ impl Peer {
                     let child = s.children.iter().find(|c| c.name == CHILD);
                     SaState {
                         ike_state: s.state.clone(),
+                        initiator: s.initiator,
                         remote_port: s
                             .remote
                             .rsplit_once(':')
