@@ -6,6 +6,11 @@
 //! primitive comes from `aws-lc-rs`.
 //!
 //! Key material lives in [`SecretBytes`] (zeroized on drop, redacted in `Debug`).
+//!
+//! Modules: [`ids`] (transform IDs and names), [`prf`] (PRFs, prf+), [`kdf`] (SKEYSEED, SK_*,
+//! KEYMAT), [`cipher`] (AEAD and CBC + HMAC for the Encrypted payload and ESP), [`integ`]
+//! (truncated HMACs), [`ke`] (Curve25519 and ECP key exchange), [`proposal`] (strongSwan
+//! proposal strings), [`digest`] (plain hashes), [`rng`] (injected randomness), [`secret`].
 
 pub mod cipher;
 pub mod digest;
@@ -25,6 +30,6 @@ pub use ids::{EncrAlg, EncrId, EsnId, IntegId, KeId, PrfId, TransformType};
 pub use integ::Integ;
 pub use ke::KeyExchange;
 pub use prf::Prf;
-pub use proposal::{ProposalSpec, Protocol, Suite};
+pub use proposal::{algorithms, supported, AlgorithmInfo, ProposalSpec, Protocol, Suite};
 pub use rng::{DeterministicRandom, Random, SystemRandom};
 pub use secret::{ct_eq, SecretBytes};

@@ -47,12 +47,12 @@ impl Prf {
             _ => hmac::HMAC_SHA256,
         }
     }
-    /// prf(key, data[0] | data[1] | ...).
+    /// `prf(key, data[0] | data[1] | ...)`.
     pub fn compute(&self, key: &[u8], data: &[&[u8]]) -> SecretBytes {
         let key = hmac::Key::new(self.algorithm(), key);
         SecretBytes::from_slice(sign_parts(&key, data).as_ref())
     }
-    /// prf+(key, seed[0] | seed[1] | ...) truncated to `len` bytes (RFC 7296 §2.13):
+    /// `prf+(key, seed[0] | seed[1] | ...)` truncated to `len` bytes (RFC 7296 §2.13):
     /// T1 = prf(K, S | 0x01), T2 = prf(K, T1 | S | 0x02), ... Fails for len > 255 * output_len.
     pub fn prf_plus(
         &self,
