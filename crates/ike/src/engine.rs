@@ -384,7 +384,7 @@ impl Engine {
                         return self.pump(sa, now);
                     }
                 };
-                self.authenticated_from(sa, remote);
+                self.authenticated_from(sa, local, remote);
                 sa.outstanding = None;
                 let keep = match kind {
                     RequestKind::Auth => self.initiator_auth_response(sa, now, &inner),
@@ -403,7 +403,7 @@ impl Engine {
         &mut self,
         sa: &mut IkeSa,
         now: Instant,
-        _local: SocketAddr,
+        local: SocketAddr,
         remote: SocketAddr,
         msg: &[u8],
         header: &Header,
@@ -429,20 +429,20 @@ impl Engine {
         let inner = match inner {
             Ok(p) => p,
             Err(wire::WireError::UnsupportedCriticalPayload(t)) => {
-                self.authenticated_from(sa, remote);
+                self.authenticated_from(sa, local, remote);
                 let n = Notify::new(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t]);
                 self.send_response(sa, header.exchange, mid, &[Payload::Notify(n)]);
                 return sa.state != IkeState::InitDone;
             }
             Err(e) => {
-                self.authenticated_from(sa, remote);
+                self.authenticated_from(sa, local, remote);
                 tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: malformed {} request: {e}; sending INVALID_SYNTAX", sa.cfg.name, sa.id, header.exchange.name());
                 let n = Notify::new(NotifyType::INVALID_SYNTAX, vec![]);
                 self.send_response(sa, header.exchange, mid, &[Payload::Notify(n)]);
                 return sa.state != IkeState::InitDone;
             }
         };
-        self.authenticated_from(sa, remote);
+        self.authenticated_from(sa, local, remote);
         match header.exchange {
             ExchangeType::IkeAuth if sa.state == IkeState::InitDone && !sa.initiator => {
                 self.responder_auth(sa, now, mid, &inner)
@@ -490,13 +490,29 @@ impl Engine {
         }
     }
 
-    /// An authenticated message came from `remote`: behind a NAT, follow the peer's new
-    /// address (RFC 7296 §2.23); otherwise the address stays.
-    pub(crate) fn authenticated_from(&mut self, sa: &mut IkeSa, remote: SocketAddr) {
-        if sa.remote == remote || !sa.nat.remote {
+    /// An authenticated message came from `remote` to our `local`. Replies go back the way it
+    /// came: while the SA is being set up the initiator may float to the NAT-T port
+    /// (RFC 7296 §2.23); once established, the peer's address changes only behind a NAT.
+    pub(crate) fn authenticated_from(
+        &mut self,
+        sa: &mut IkeSa,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
+        if sa.local != local && !local.ip().is_unspecified() {
+            sa.local = local;
+        }
+        if sa.remote == remote {
             return;
         }
-        tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: peer moved from {} to {remote}", sa.cfg.name, sa.id, sa.remote);
+        let setting_up = sa.state != IkeState::Established && sa.state != IkeState::Deleting;
+        if setting_up {
+            tracing::debug!(ike_sa = %sa.id, "IKE_SA {}[{}]: peer now at {remote}", sa.cfg.name, sa.id);
+        } else if sa.nat.remote {
+            tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: peer moved from {} to {remote}", sa.cfg.name, sa.id, sa.remote);
+        } else {
+            return;
+        }
         sa.remote = remote;
         let children: Vec<ChildSaId> = sa.children.iter().map(|c| c.id).collect();
         if !children.is_empty() {
