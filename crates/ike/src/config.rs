@@ -114,6 +114,8 @@ pub struct IkeConfig {
     pub encap: bool,
     /// Liveness check when nothing was received for this long (zero = off).
     pub dpd_delay: std::time::Duration,
+    /// Attempts to establish the SA as initiator before giving up (0 = forever).
+    pub keyingtries: u32,
     /// The children.
     pub children: Vec<ChildConfig>,
 }

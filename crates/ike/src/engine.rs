@@ -37,6 +37,15 @@ pub enum InitiateError {
     NoProposal(String),
 }
 
+/// An initiation to (re)start: connection, child, our address, attempt number.
+#[derive(Debug, Clone)]
+pub(crate) struct Retry {
+    pub conn: String,
+    pub child: Option<String>,
+    pub local: IpAddr,
+    pub attempt: u32,
+}
+
 /// The IKEv2 engine. See the crate documentation.
 pub struct Engine {
     pub(crate) cfg: EngineConfig,
@@ -51,6 +60,8 @@ pub struct Engine {
     pub(crate) esp_spis: HashSet<u32>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
+    /// Initiations to start once the current handler is done (keyingtries, close_action).
+    pub(crate) retries: Vec<Retry>,
     next_sa: u64,
     next_child: u64,
 }
@@ -82,6 +93,7 @@ impl Engine {
             esp_spis: HashSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            retries: Vec::new(),
             next_sa: 1,
             next_child: 1,
         }
@@ -320,6 +332,7 @@ impl Engine {
             self.handle_request(&mut sa, now, local, remote, msg, &header)
         };
         self.finish(sa, keep);
+        self.run_retries(now);
     }
 
     /// Puts an SA back after handling, or removes it for good.
@@ -590,6 +603,35 @@ impl Engine {
             let keep = self.sa_timers(&mut sa, now);
             self.finish(sa, keep);
         }
+        self.run_retries(now);
+    }
+
+    /// Starts the initiations queued by handlers (keyingtries, close_action).
+    pub(crate) fn run_retries(&mut self, now: Instant) {
+        for r in std::mem::take(&mut self.retries) {
+            if let Some(tries) = self
+                .conns
+                .iter()
+                .find(|c| c.name == r.conn)
+                .map(|c| c.keyingtries)
+            {
+                let of = if tries == 0 {
+                    "unlimited".to_string()
+                } else {
+                    tries.to_string()
+                };
+                tracing::info!(
+                    "connection {}: initiating again (attempt {} of {of})",
+                    r.conn,
+                    r.attempt
+                );
+            }
+            if let Err(e) =
+                self.initiate_attempt(now, &r.conn, r.child.as_deref(), Some(r.local), r.attempt)
+            {
+                tracing::error!("connection {}: cannot initiate again: {e}", r.conn);
+            }
+        }
     }
 
     fn sa_timers(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
@@ -622,6 +664,16 @@ impl Engine {
                     } else {
                         tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: giving up after {} retransmits of {what} to {}", sa.cfg.name, sa.id, self.cfg.retransmit_tries, sa.remote);
                         self.down(sa, "peer not responding");
+                        let tries = sa.cfg.keyingtries;
+                        let setting_up = matches!(kind, RequestKind::Init | RequestKind::Auth);
+                        if sa.initiator && setting_up && (tries == 0 || sa.attempt < tries) {
+                            self.retries.push(Retry {
+                                conn: sa.cfg.name.clone(),
+                                child: sa.wanted_child.clone(),
+                                local: sa.local.ip(),
+                                attempt: sa.attempt + 1,
+                            });
+                        }
                     }
                     return false;
                 }
@@ -656,6 +708,17 @@ impl Engine {
         conn: &str,
         child: Option<&str>,
         source: Option<IpAddr>,
+    ) -> Result<IkeSaId, InitiateError> {
+        self.initiate_attempt(now, conn, child, source, 1)
+    }
+
+    fn initiate_attempt(
+        &mut self,
+        now: Instant,
+        conn: &str,
+        child: Option<&str>,
+        source: Option<IpAddr>,
+        attempt: u32,
     ) -> Result<IkeSaId, InitiateError> {
         let cfg = self
             .conns
@@ -724,6 +787,7 @@ impl Engine {
             half_open_deadline: None,
             keepalive_deadline: None,
             wanted_child: child.map(str::to_string),
+            attempt,
         };
         self.by_spi.insert(spi_i, id);
         tracing::info!(ike_sa = %id, "initiating IKE_SA {}[{id}] to {}", cfg.name, sa.remote);

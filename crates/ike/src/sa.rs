@@ -130,6 +130,8 @@ pub(crate) struct IkeSa {
     pub keepalive_deadline: Option<Instant>,
     /// The child to create when initiating (None = first configured).
     pub wanted_child: Option<String>,
+    /// Which attempt this is (initiator, counted from 1; see `keyingtries`).
+    pub attempt: u32,
 }
 
 impl IkeSa {

@@ -382,3 +382,126 @@ fn runs_are_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn keyingtries_retry_until_the_peer_answers() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.keyingtries = 3;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    // The peer is unreachable for the whole first attempt (6 datagrams), then answers.
+    sim.impair = Box::new(|n, _| if n < 6 { Action::Drop } else { Action::Deliver });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(600));
+    assert_tunnel(&sim);
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "peer not responding")));
+}
+
+#[test]
+fn keyingtries_are_bounded() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.keyingtries = 2;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.impair = Box::new(|_, _| Action::Drop);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(3600));
+    assert!(sim.a.status(sim.now).is_empty());
+    assert_eq!(sim.sent.len(), 12, "two attempts of 1 + 5 retransmissions");
+}
+
+#[test]
+fn close_action_start_reinitiates_after_peer_delete() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.children[0].close_action_start = true;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let old = sim.a.status(sim.now)[0].spi_i;
+    let now = sim.now;
+    sim.b.terminate_connection(now, "net");
+    sim.run_for(Duration::from_secs(1));
+    let st = sim.a.status(sim.now);
+    assert_eq!(established(&st).children.len(), 1);
+    assert_ne!(st[0].spi_i, old, "a new IKE SA");
+}
+
+/// Feeds A's IKE_SA_INIT request to a hand-made responder that answers with `payloads`.
+fn answer_init_with(payloads: Vec<wire::ike::Payload>) -> Sim {
+    use wire::ike::{ExchangeType, Flags, Header, Message, IKE_VERSION_2};
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    let req = sim.a.poll_transmit().unwrap();
+    let h = Header::parse(&req.payload).unwrap();
+    let resp = Header {
+        spi_i: h.spi_i,
+        spi_r: 0,
+        next_payload: 0,
+        version: IKE_VERSION_2,
+        exchange: ExchangeType::IkeSaInit,
+        flags: Flags::new(false, true),
+        message_id: 0,
+        length: 0,
+    };
+    let bytes = Message::emit(&resp, &payloads).unwrap();
+    let now = sim.now;
+    sim.a.handle_datagram(now, req.local, req.remote, &bytes);
+    while let Some(e) = sim.a.poll_event() {
+        sim.events_a.push(e);
+    }
+    sim
+}
+
+#[test]
+fn unknown_error_notify_fails_the_request() {
+    use wire::ike::{Notify, NotifyType, Payload};
+    let sim = answer_init_with(vec![Payload::Notify(Notify::new(NotifyType(8000), vec![]))]);
+    assert!(sim.a.status(sim.now).is_empty());
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "NOTIFY(8000)")));
+}
+
+#[test]
+fn unsupported_critical_payload_in_init_is_answered() {
+    use wire::ike::{ExchangeType, Flags, Header, Message, Payload, IKE_VERSION_2};
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    let h = Header {
+        spi_i: 0x1122334455667788,
+        spi_r: 0,
+        next_payload: 0,
+        version: IKE_VERSION_2,
+        exchange: ExchangeType::IkeSaInit,
+        flags: Flags::new(true, false),
+        message_id: 0,
+        length: 0,
+    };
+    let msg = Message::emit(
+        &h,
+        &[Payload::Raw {
+            payload_type: 222,
+            critical: true,
+            body: vec![1, 2, 3],
+        }],
+    )
+    .unwrap();
+    let now = sim.now;
+    let b: std::net::SocketAddr = "192.0.2.2:500".parse().unwrap();
+    let a: std::net::SocketAddr = "192.0.2.1:500".parse().unwrap();
+    sim.b.handle_datagram(now, b, a, &msg);
+    let t = sim.b.poll_transmit().expect("an answer");
+    let m = Message::parse(&t.payload).unwrap();
+    assert!(m.header.flags.response());
+    assert_eq!(m.header.spi_i, 0x1122334455667788);
+    match &m.payloads[..] {
+        [Payload::Notify(n)] => {
+            assert_eq!(n.notify_type, 1, "UNSUPPORTED_CRITICAL_PAYLOAD");
+            assert_eq!(n.data, vec![222]);
+        }
+        other => panic!("unexpected answer {other:?}"),
+    }
+    assert!(sim.b.status(now).is_empty(), "no state kept");
+}

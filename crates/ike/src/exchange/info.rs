@@ -106,7 +106,22 @@ impl Engine {
         if delete_ike {
             tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] deleted by peer {}", sa.remote);
             self.send_response(sa, ExchangeType::Informational, mid, &[]);
+            // close_action = start: bring the connection up again.
+            let restart: Vec<String> = sa
+                .children
+                .iter()
+                .filter(|c| c.cfg.close_action_start)
+                .map(|c| c.cfg.name.clone())
+                .collect();
             self.down(sa, "deleted by peer");
+            if let Some(child) = restart.into_iter().next() {
+                self.retries.push(crate::engine::Retry {
+                    conn: name.clone(),
+                    child: Some(child),
+                    local: sa.local.ip(),
+                    attempt: 1,
+                });
+            }
             return false;
         }
         if let Some(n) = error_notify(inner) {

@@ -398,6 +398,7 @@ impl Engine {
             half_open_deadline: Some(now + self.cfg.half_open_timeout),
             keepalive_deadline: None,
             wanted_child: None,
+            attempt: 1,
         };
         let mut payloads = vec![
             Payload::Sa(vec![proposal::suite_to_wire(

@@ -62,6 +62,7 @@ pub fn conn(
         remote_id: Some(remote_id.parse().unwrap()),
         encap: false,
         dpd_delay: Duration::ZERO,
+        keyingtries: 1,
         children: vec![ChildConfig {
             name: "child".into(),
             local_ts: local_ts.iter().map(|t| ts(t)).collect(),

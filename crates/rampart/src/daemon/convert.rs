@@ -24,6 +24,7 @@ pub fn connections(cfg: &config::Config) -> Vec<ike::IkeConfig> {
             remote_id: c.remote.id.clone(),
             encap: c.encap,
             dpd_delay: c.dpd_delay,
+            keyingtries: c.keyingtries,
             children: c.children.iter().map(child).collect(),
         })
         .collect()
