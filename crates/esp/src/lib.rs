@@ -63,3 +63,13 @@ pub use error::{DropReason, EspError};
 pub use inbound::Inbound;
 pub use outbound::{Outbound, MAX_ESP_LEN};
 pub use stats::{ChildStats, DropCounters, SaStats};
+
+#[cfg(test)]
+mod tests {
+    /// The daemon moves a data plane into a worker thread.
+    #[test]
+    fn data_plane_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<crate::DataPlane>();
+    }
+}
