@@ -279,7 +279,10 @@ fn proposals(
             v,
             &path,
             false,
-            "proposal strings like \"aes256gcm16-prfsha256-x25519\"",
+            match protocol {
+                Protocol::Ike => "proposal strings like \"aes256gcm16-prfsha256-x25519\"",
+                Protocol::Esp => "proposal strings like \"aes256gcm16\" or \"aes128-sha256\"",
+            },
             |ctx, _, s, span, p| values::proposal(ctx, protocol, s, span, p),
         ),
         None => {
