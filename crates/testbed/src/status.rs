@@ -82,8 +82,8 @@ pub fn ike_sas(status: &serde_json::Value) -> Vec<IkeSa> {
         .unwrap_or_default()
 }
 
-/// Normalises an SPI for comparison: lower-case hex without `0x` and without leading zeros
-/// trimmed away (SPIs are compared as numbers printed in hex).
+/// Whether two SPIs printed in hex (any case, optional `0x`, any leading zeros) are the same
+/// number; an empty or non-hex string equals nothing.
 pub fn spi_eq(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         let s = s.trim().trim_start_matches("0x").trim_start_matches("0X");
