@@ -23,7 +23,8 @@ impl Netns {
             if !pids.stdout.trim().is_empty() {
                 panic!(
                     "network namespace {name} exists and has processes ({}): another test run is \
-                     using it, or a leftover needs `ip netns del {name}` after stopping them",
+                     using it, or an interrupted run left them: stop them by PID (`kill $(ip netns \
+                     pids {name})`), then `ip netns del {name}`",
                     pids.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
                 );
             }

@@ -77,11 +77,13 @@ impl Topology {
     #[track_caller]
     pub fn net2net(prefix: &str) -> Topology {
         use addr::*;
-        let dir = TestDir::new(prefix);
+        // Gateways first: if another run uses this prefix, its daemons live there and
+        // Netns::new refuses before anything of that run (its work dir) is touched.
         let gw1 = Netns::new(&format!("{prefix}-gw1"));
         let gw2 = Netns::new(&format!("{prefix}-gw2"));
         let h1 = Netns::new(&format!("{prefix}-h1"));
         let h2 = Netns::new(&format!("{prefix}-h2"));
+        let dir = TestDir::new(prefix);
 
         Netns::veth(&gw1, OUTER_IF, &gw2, OUTER_IF);
         gw1.add_addr(OUTER_IF, &format!("{GW1_V4}/24"));
