@@ -578,13 +578,16 @@ impl Engine {
     /// Emits ChildSaDown for every child and IkeSaDown for the SA.
     pub(crate) fn down(&mut self, sa: &mut IkeSa, reason: &str) {
         for c in sa.children.drain(..) {
+            self.esp_spis.remove(&c.inbound_spi);
+            if c.state == ChildState::Deleting {
+                continue; // reported when its delete started
+            }
             self.events.push_back(Event::ChildSaDown {
                 ike_sa: sa.id,
                 child: c.id,
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
             });
-            self.esp_spis.remove(&c.inbound_spi);
         }
         self.events.push_back(Event::IkeSaDown {
             ike_sa: sa.id,
@@ -830,18 +833,18 @@ impl Engine {
             IkeState::Established => {
                 tracing::info!(ike_sa = %id, "deleting IKE_SA {}[{id}] with {}", sa.cfg.name, sa.remote);
                 // Children stop carrying traffic now.
-                for c in sa.children.iter_mut() {
-                    c.state = ChildState::Deleting;
-                }
                 let children: Vec<_> = sa.children.drain(..).collect();
                 for c in children {
+                    self.esp_spis.remove(&c.inbound_spi);
+                    if c.state == ChildState::Deleting {
+                        continue; // reported when its delete started
+                    }
                     self.events.push_back(Event::ChildSaDown {
                         ike_sa: id,
                         child: c.id,
                         inbound_spi: c.inbound_spi,
                         outbound_spi: c.outbound_spi,
                     });
-                    self.esp_spis.remove(&c.inbound_spi);
                 }
                 sa.state = IkeState::Deleting;
                 if let Some((RequestKind::Liveness, _)) = sa.outstanding {
@@ -861,6 +864,41 @@ impl Engine {
                 self.forget(sa);
             }
         }
+        true
+    }
+
+    /// Deletes one Child SA (RFC 7296 §1.4.1): it stops carrying traffic at once (ChildSaDown
+    /// now), the Delete request follows.
+    pub fn terminate_child(&mut self, now: Instant, child: ChildSaId) -> bool {
+        let Some(id) = self
+            .sas
+            .values()
+            .find(|s| {
+                s.state == IkeState::Established
+                    && s.children
+                        .iter()
+                        .any(|c| c.id == child && c.state == ChildState::Installed)
+            })
+            .map(|s| s.id)
+        else {
+            return false;
+        };
+        let Some(mut sa) = self.sas.remove(&id) else {
+            return false;
+        };
+        if let Some(c) = sa.children.iter_mut().find(|c| c.id == child) {
+            c.state = ChildState::Deleting;
+            tracing::info!(ike_sa = %id, child_sa = %child, "deleting CHILD_SA {}{{{child}}}", c.cfg.name);
+            self.events.push_back(Event::ChildSaDown {
+                ike_sa: id,
+                child,
+                inbound_spi: c.inbound_spi,
+                outbound_spi: c.outbound_spi,
+            });
+        }
+        sa.queued.push_back(RequestKind::DeleteChild(child));
+        self.pump(&mut sa, now);
+        self.sas.insert(id, sa);
         true
     }
 

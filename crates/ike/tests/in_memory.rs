@@ -505,3 +505,119 @@ fn unsupported_critical_payload_in_init_is_answered() {
     }
     assert!(sim.b.status(now).is_empty(), "no state kept");
 }
+
+#[test]
+fn child_delete_from_either_side_keeps_the_ike_sa() {
+    for who in ['a', 'b'] {
+        let mut sim = setup(&[GCM], &["aes256gcm16"]);
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        assert_tunnel(&sim);
+        let now = sim.now;
+        let engine = if who == 'a' { &mut sim.a } else { &mut sim.b };
+        let child = engine.status(now)[0].children[0].id;
+        assert!(engine.terminate_child(now, child));
+        assert!(!engine.terminate_child(now, child), "already being deleted");
+        sim.run_for(Duration::from_secs(1));
+        for (st, ev) in [
+            (sim.a.status(sim.now), &sim.events_a),
+            (sim.b.status(sim.now), &sim.events_b),
+        ] {
+            assert!(established(&st).children.is_empty(), "{who}: child left");
+            assert_eq!(
+                ev.iter()
+                    .filter(|e| matches!(e, Event::ChildSaDown { .. }))
+                    .count(),
+                1,
+                "{who}: one ChildSaDown"
+            );
+        }
+        // Deleting the IKE SA afterwards reports no child twice.
+        let now = sim.now;
+        sim.a.terminate_connection(now, "net");
+        sim.run_for(Duration::from_secs(1));
+        assert_eq!(
+            sim.events_a
+                .iter()
+                .filter(|e| matches!(e, Event::ChildSaDown { .. }))
+                .count(),
+            1
+        );
+        assert!(sim.a.status(sim.now).is_empty() && sim.b.status(sim.now).is_empty());
+    }
+}
+
+#[test]
+fn child_delete_collision() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    let now = sim.now;
+    let ca = sim.a.status(now)[0].children[0].id;
+    let cb = sim.b.status(now)[0].children[0].id;
+    // Both sides delete the same Child SA at once (RFC 7296 §1.4.1).
+    assert!(sim.a.terminate_child(now, ca));
+    assert!(sim.b.terminate_child(now, cb));
+    sim.run_for(Duration::from_secs(30));
+    for st in [sim.a.status(sim.now), sim.b.status(sim.now)] {
+        assert!(established(&st).children.is_empty());
+    }
+    for ev in [&sim.events_a, &sim.events_b] {
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, Event::ChildSaDown { .. }))
+                .count(),
+            1
+        );
+    }
+}
+
+#[test]
+fn identities_of_every_type() {
+    for (ida, idb) in [
+        ("192.0.2.1", "192.0.2.2"),
+        ("carol@example.org", "moon@example.org"),
+        ("2001:db8::1", "2001:db8::2"),
+        ("@#0102030405", "moon.example.org"),
+    ] {
+        let (mut a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+        a.local_id = Some(ida.parse().unwrap());
+        a.remote_id = Some(idb.parse().unwrap());
+        b.local_id = Some(idb.parse().unwrap());
+        b.remote_id = Some(ida.parse().unwrap());
+        let psk = || {
+            Box::new(MapCreds(vec![(
+                vec![ida.parse().unwrap(), idb.parse().unwrap()],
+                crypto::SecretBytes::from_slice(b"k"),
+            )]))
+        };
+        let mut sim = Sim::new(a, b, psk(), psk());
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        assert_tunnel(&sim);
+        let st = sim.b.status(sim.now);
+        assert_eq!(
+            st[0]
+                .remote_id
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .trim_start_matches('@'),
+            ida.trim_start_matches('@')
+        );
+    }
+}
+
+#[test]
+fn wrong_peer_identity_is_refused() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.remote_id = Some("someone.else.example".parse().unwrap());
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(30));
+    assert!(sim.a.status(sim.now).is_empty());
+    assert!(sim.b.status(sim.now).is_empty());
+    assert!(sim.events_a.iter().any(
+        |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "AUTHENTICATION_FAILED")
+    ));
+}

@@ -7,7 +7,7 @@ use wire::ike::{DeletePayload, ExchangeType, NotifyType, Payload, ProtocolId};
 use super::error_notify;
 use crate::engine::Engine;
 use crate::event::{ChildSaId, Event};
-use crate::sa::{IkeSa, RequestKind};
+use crate::sa::{ChildState, IkeSa, RequestKind};
 
 impl Engine {
     /// Sends a Delete for the IKE SA (RFC 7296 §1.4.1).
@@ -89,8 +89,13 @@ impl Engine {
                         if let Some(pos) = sa.children.iter().position(|c| c.outbound_spi == spi) {
                             let c = sa.children.remove(pos);
                             tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted by peer", c.cfg.name, c.id);
-                            our_deleted_spis.push(c.inbound_spi.to_be_bytes().to_vec());
                             self.esp_spis.remove(&c.inbound_spi);
+                            if c.state == ChildState::Deleting {
+                                // A delete collision (RFC 7296 §1.4.1): ours is in flight and
+                                // the child was reported down already; answer with nothing.
+                                continue;
+                            }
+                            our_deleted_spis.push(c.inbound_spi.to_be_bytes().to_vec());
                             self.events.push_back(Event::ChildSaDown {
                                 ike_sa: id,
                                 child: c.id,
@@ -167,16 +172,11 @@ impl Engine {
                 false
             }
             RequestKind::DeleteChild(c) => {
+                // Reported down when the delete was started (`terminate_child`).
                 if let Some(pos) = sa.children.iter().position(|x| x.id == c) {
                     let c = sa.children.remove(pos);
                     tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted", c.cfg.name, c.id);
                     self.esp_spis.remove(&c.inbound_spi);
-                    self.events.push_back(Event::ChildSaDown {
-                        ike_sa: id,
-                        child: c.id,
-                        inbound_spi: c.inbound_spi,
-                        outbound_spi: c.outbound_spi,
-                    });
                 }
                 true
             }
