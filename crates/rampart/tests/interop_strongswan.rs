@@ -185,3 +185,62 @@ fn rampart_responder_proposal_mismatch() {
         Failure::NoProposalChosen,
     );
 }
+
+/// strongSwan asks to rekey the Child SA (CREATE_CHILD_SA): Rampart does not support that yet
+/// and must refuse cleanly with NO_ADDITIONAL_SAS. strongSwan 5.9 then reauthenticates (a new
+/// IKE SA, the old one deleted), so the tunnel must come back and carry traffic.
+#[test]
+fn rampart_refuses_create_child_sa_cleanly() {
+    use testbed::topology::addr;
+    if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
+        return;
+    }
+    let topo = testbed::Topology::net2net("rcc");
+    let net = net(Family::V4, GCM_IKE, GCM_ESP);
+    let ours = testbed::Peer::start(Impl::Rampart, &topo, Gw::Gw1, &net, false, rampart());
+    let swan = testbed::Peer::start(Impl::Strongswan, &topo, Gw::Gw2, &net, false, None);
+    assert!(swan.initiate().ok(), "strongSwan could not initiate");
+    assert!(
+        testbed::wait_until(std::time::Duration::from_secs(10), || {
+            let (a, b) = (ours.sas(), swan.sas());
+            a.len() == 1 && b.len() == 1 && a[0].is_up() && b[0].is_up()
+        }),
+        "tunnel not up\n{}\n{}",
+        ours.log(),
+        swan.log()
+    );
+    let before = swan.sas()[0].spi_in.clone();
+    let testbed::Peer::Charon(charon) = &swan else {
+        unreachable!()
+    };
+    let out = charon.swanctl("--rekey", &["--child", "net"]);
+    assert!(out.ok(), "swanctl --rekey failed: {out}");
+    assert!(
+        testbed::wait_until(std::time::Duration::from_secs(10), || {
+            swan.log()
+                .contains("parsed CREATE_CHILD_SA response 2 [ N(NO_ADD_SAS) ]")
+        }),
+        "strongSwan did not receive NO_ADDITIONAL_SAS\n{}",
+        swan.log()
+    );
+    assert!(
+        ours.log().contains("sending NO_ADDITIONAL_SAS"),
+        "{}",
+        ours.log()
+    );
+    // strongSwan reauthenticates; afterwards each side holds exactly one working tunnel.
+    assert!(
+        testbed::wait_until(std::time::Duration::from_secs(10), || {
+            let (a, b) = (ours.sas(), swan.sas());
+            a.len() == 1 && b.len() == 1 && a[0].is_up() && b[0].is_up() && b[0].spi_in != before
+        }),
+        "no single new tunnel after the refused rekey: {:?} / {:?}\n{}",
+        ours.sas(),
+        swan.sas(),
+        ours.log()
+    );
+    assert!(
+        testbed::ping(&topo.h1, addr::H2_V4, 2),
+        "no traffic after the refused rekey"
+    );
+}
