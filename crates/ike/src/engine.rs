@@ -13,7 +13,6 @@ use wire::natt::NON_ESP_MARKER;
 use crate::config::{EngineConfig, IkeConfig, PeerAddr};
 use crate::credentials::Credentials;
 use crate::event::{ChildSaId, ChildStatus, Event, IkeSaId, IkeSaStatus, Transmit};
-use crate::nat::NatState;
 use crate::retransmit::Outstanding;
 use crate::sa::{ChildState, IkeSa, IkeState, RequestKind};
 
@@ -758,40 +757,19 @@ impl Engine {
             .ok_or_else(|| InitiateError::NoProposal(conn.to_string()))?;
         let id = self.alloc_sa_id();
         let spi_i = self.alloc_ike_spi();
-        let mut sa = IkeSa {
+        let mut sa = IkeSa::new(
             id,
-            cfg: cfg.clone(),
-            initiator: true,
-            state: IkeState::InitSent,
+            cfg.clone(),
+            true,
             spi_i,
-            spi_r: 0,
-            local: SocketAddr::new(local_ip, self.cfg.ike_port),
-            remote: SocketAddr::new(remote_ip, self.cfg.ike_port),
-            nat: NatState::default(),
-            suite: None,
-            keys: None,
-            ke: None,
-            ni: Vec::new(),
-            nr: Vec::new(),
-            init_request: Vec::new(),
-            init_response: Vec::new(),
-            local_id: Some(cfg.our_identity(local_ip)),
-            remote_id: None,
-            cookie: None,
-            pending_child: None,
-            children: Vec::new(),
-            next_request_id: 0,
-            outstanding: None,
-            queued: VecDeque::new(),
-            expected_peer_id: 0,
-            last_response: None,
-            established_at: None,
-            last_received: now,
-            half_open_deadline: None,
-            keepalive_deadline: None,
-            wanted_child: child.map(str::to_string),
-            attempt,
-        };
+            0,
+            SocketAddr::new(local_ip, self.cfg.ike_port),
+            SocketAddr::new(remote_ip, self.cfg.ike_port),
+            now,
+        );
+        sa.local_id = Some(cfg.our_identity(local_ip));
+        sa.wanted_child = child.map(str::to_string);
+        sa.attempt = attempt;
         self.by_spi.insert(spi_i, id);
         tracing::info!(ike_sa = %id, "initiating IKE_SA {}[{id}] to {}", cfg.name, sa.remote);
         if let Err(e) = self.send_init_request(&mut sa, now, group) {

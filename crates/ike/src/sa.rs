@@ -135,6 +135,58 @@ pub(crate) struct IkeSa {
 }
 
 impl IkeSa {
+    /// A new SA between `local` and `remote`, with no keys, children or exchanges yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: IkeSaId,
+        cfg: Arc<IkeConfig>,
+        initiator: bool,
+        spi_i: u64,
+        spi_r: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+        now: Instant,
+    ) -> Self {
+        Self {
+            id,
+            cfg,
+            initiator,
+            state: if initiator {
+                IkeState::InitSent
+            } else {
+                IkeState::InitDone
+            },
+            spi_i,
+            spi_r,
+            local,
+            remote,
+            nat: NatState::default(),
+            suite: None,
+            keys: None,
+            ke: None,
+            ni: Vec::new(),
+            nr: Vec::new(),
+            init_request: Vec::new(),
+            init_response: Vec::new(),
+            local_id: None,
+            remote_id: None,
+            cookie: None,
+            pending_child: None,
+            children: Vec::new(),
+            next_request_id: 0,
+            outstanding: None,
+            queued: std::collections::VecDeque::new(),
+            expected_peer_id: 0,
+            last_response: None,
+            established_at: None,
+            last_received: now,
+            half_open_deadline: None,
+            keepalive_deadline: None,
+            wanted_child: None,
+            attempt: 1,
+        }
+    }
+
     /// Our SPI: the one that names this SA in our table.
     pub fn our_spi(&self) -> u64 {
         if self.initiator {

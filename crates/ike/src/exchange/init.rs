@@ -1,7 +1,6 @@
 //! IKE_SA_INIT (RFC 7296 §1.2): proposals, key exchange, nonces, NAT detection; the
 //! INVALID_KE_PAYLOAD retry (§1.2) and COOKIE (§2.6) on the initiator side.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -144,19 +143,7 @@ impl Engine {
             self.fail(sa, &n.to_string());
             return false;
         }
-        let sa_payload = m.find(|p| match p {
-            Payload::Sa(p) => Some(p),
-            _ => None,
-        });
-        let ke_payload = m.find(|p| match p {
-            Payload::Ke(k) => Some(k),
-            _ => None,
-        });
-        let nonce = m.find(|p| match p {
-            Payload::Nonce(n) => Some(n),
-            _ => None,
-        });
-        let (Some(sa_p), Some(ke_p), Some(nr)) = (sa_payload, ke_payload, nonce) else {
+        let (Some(sa_p), Some(ke_p), Some(nr)) = init_payloads(&m) else {
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: IKE_SA_INIT response lacks SA, KE or Nonce");
             self.fail(sa, "malformed IKE_SA_INIT response");
             return false;
@@ -280,19 +267,7 @@ impl Engine {
             );
             return;
         };
-        let sa_p = m.find(|p| match p {
-            Payload::Sa(p) => Some(p),
-            _ => None,
-        });
-        let ke_p = m.find(|p| match p {
-            Payload::Ke(k) => Some(k),
-            _ => None,
-        });
-        let ni = m.find(|p| match p {
-            Payload::Nonce(n) => Some(n),
-            _ => None,
-        });
-        let (Some(sa_p), Some(ke_p), Some(ni)) = (sa_p, ke_p, ni) else {
+        let (Some(sa_p), Some(ke_p), Some(ni)) = init_payloads(&m) else {
             tracing::info!(
                 "IKE_SA_INIT from {remote} lacks SA, KE or Nonce; sending INVALID_SYNTAX"
             );
@@ -366,40 +341,24 @@ impl Engine {
         let nat =
             NatState::evaluate(header.spi_i, 0, &srcs, dst, remote, local).unwrap_or_default();
         let id = self.alloc_sa_id();
-        let mut sa = IkeSa {
+        let mut sa = IkeSa::new(
             id,
-            cfg: cfg.clone(),
-            initiator: false,
-            state: IkeState::InitDone,
-            spi_i: header.spi_i,
+            cfg.clone(),
+            false,
+            header.spi_i,
             spi_r,
             local,
             remote,
-            nat,
-            suite: Some(suite),
-            keys: Some(keys),
-            ke: None,
-            ni: ni.clone(),
-            nr: nr.clone(),
-            init_request: msg.to_vec(),
-            init_response: Vec::new(),
-            local_id: None,
-            remote_id: None,
-            cookie: None,
-            pending_child: None,
-            children: Vec::new(),
-            next_request_id: 0,
-            outstanding: None,
-            queued: VecDeque::new(),
-            expected_peer_id: 1,
-            last_response: None,
-            established_at: None,
-            last_received: now,
-            half_open_deadline: Some(now + self.cfg.half_open_timeout),
-            keepalive_deadline: None,
-            wanted_child: None,
-            attempt: 1,
-        };
+            now,
+        );
+        sa.nat = nat;
+        sa.suite = Some(suite);
+        sa.keys = Some(keys);
+        sa.ni = ni.clone();
+        sa.nr = nr.clone();
+        sa.init_request = msg.to_vec();
+        sa.expected_peer_id = 1;
+        sa.half_open_deadline = Some(now + self.cfg.half_open_timeout);
         let mut payloads = vec![
             Payload::Sa(vec![proposal::suite_to_wire(
                 &suite,
@@ -428,6 +387,26 @@ impl Engine {
         self.half_open.insert((remote, header.spi_i), id);
         self.sas.insert(id, sa);
     }
+}
+
+/// The SA, KE and Nonce payloads of an IKE_SA_INIT message.
+fn init_payloads(
+    m: &Message,
+) -> (
+    Option<&Vec<wire::ike::Proposal>>,
+    Option<&KePayload>,
+    Option<&Vec<u8>>,
+) {
+    let mut out = (None, None, None);
+    for p in &m.payloads {
+        match p {
+            Payload::Sa(s) => out.0 = out.0.or(Some(s)),
+            Payload::Ke(k) => out.1 = out.1.or(Some(k)),
+            Payload::Nonce(n) => out.2 = out.2.or(Some(n)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The NAT detection data of a message: all source hashes, the destination hash.
