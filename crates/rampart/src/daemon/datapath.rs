@@ -26,8 +26,73 @@ pub struct IkeDatagram {
 /// Largest datagram or packet handled.
 const BUF: usize = 65536;
 
+/// The running data path: the TUN device, the sockets' receive loops and the ESP data plane.
+/// The daemon talks to it only through these methods, so its insides (threads, batching) can
+/// change without touching the daemon.
+#[derive(Debug)]
+pub struct DataPath {
+    dp: Arc<Mutex<DataPlane>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl DataPath {
+    /// Starts the loops: packets from `tun` are sealed and sent on `sockets`; datagrams on the
+    /// sockets are opened into `tun` (ESP) or handed to `ike` (IKE).
+    pub fn start(tun: Arc<Tun>, sockets: Arc<Sockets>, ike: mpsc::Sender<IkeDatagram>) -> Self {
+        let dp = Arc::new(Mutex::new(DataPlane::new()));
+        let mut tasks = vec![tokio::spawn(tun_loop(
+            tun.clone(),
+            dp.clone(),
+            sockets.clone(),
+        ))];
+        for s in sockets.sockets() {
+            tasks.push(tokio::spawn(udp_loop(
+                s.clone(),
+                dp.clone(),
+                tun.clone(),
+                ike.clone(),
+            )));
+        }
+        Self { dp, tasks }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DataPlane> {
+        match self.dp.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Installs a Child SA.
+    pub fn install_child(&self, cfg: esp::ChildSaConfig) -> Result<(), esp::EspError> {
+        self.lock().install_child(cfg).map(|_| ())
+    }
+
+    /// Removes a Child SA.
+    pub fn remove_child(&self, id: u64) {
+        let _ = self.lock().remove_child(id);
+    }
+
+    /// Moves a Child SA's peer (NAT mapping change).
+    pub fn update_peer(&self, id: u64, remote: SocketAddr) {
+        let _ = self.lock().update_peer(id, remote);
+    }
+
+    /// A Child SA's counters.
+    pub fn child_stats(&self, id: u64) -> Option<esp::ChildStats> {
+        self.lock().child_stats(id)
+    }
+
+    /// Stops the loops.
+    pub fn shutdown(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
 /// Reads packets the kernel routes into the TUN device, seals them and sends them.
-pub async fn tun_loop(tun: Arc<Tun>, dp: Arc<Mutex<DataPlane>>, sockets: Arc<Sockets>) {
+async fn tun_loop(tun: Arc<Tun>, dp: Arc<Mutex<DataPlane>>, sockets: Arc<Sockets>) {
     let mut buf = vec![0u8; BUF];
     let mut out = Vec::with_capacity(BUF);
     loop {
@@ -58,7 +123,7 @@ pub async fn tun_loop(tun: Arc<Tun>, dp: Arc<Mutex<DataPlane>>, sockets: Arc<Soc
 
 /// Reads one UDP socket: IKE goes to the engine, ESP-in-UDP is opened and written to the TUN
 /// device, NAT keepalives are dropped (RFC 3948 §2.3).
-pub async fn udp_loop(
+async fn udp_loop(
     sock: os::BoundSocket,
     dp: Arc<Mutex<DataPlane>>,
     tun: Arc<Tun>,

@@ -11,17 +11,17 @@ mod status;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use control::{Command, ControlError, ErrorCode, TerminateTarget};
-use esp::DataPlane;
 use ike::{Engine, Event};
 use os::{Netlink, PortKind, Sockets, SocketsConfig, Tun, TunConfig};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use control_server::{ControlRequest, SocketFile};
+use datapath::DataPath;
 use routes::Routes;
 
 /// MTU of the TUN device: room for the outer IPv6 header, UDP, ESP header, IV, padding,
@@ -98,7 +98,7 @@ fn first_remote(cfg: &config::Config, conn: &str) -> Option<IpAddr> {
 struct Daemon {
     cfg: config::Config,
     engine: Engine,
-    dp: Arc<Mutex<DataPlane>>,
+    dp: DataPath,
     sockets: Arc<Sockets>,
     routes: Routes,
 }
@@ -129,24 +129,10 @@ async fn run(cfg: config::Config) -> Result<(), String> {
         tracing::warn!("{f}");
     }
     let sockets = Arc::new(sockets);
-    let dp = Arc::new(Mutex::new(DataPlane::new()));
     let (ike_tx, mut ike_rx) = mpsc::channel(1024);
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlRequest>(64);
-    let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(datapath::tun_loop(
-        tun.clone(),
-        dp.clone(),
-        sockets.clone(),
-    )));
-    for s in sockets.sockets() {
-        tasks.push(tokio::spawn(datapath::udp_loop(
-            s.clone(),
-            dp.clone(),
-            tun.clone(),
-            ike_tx.clone(),
-        )));
-    }
-    tasks.push(tokio::spawn(control_server::serve(listener, ctl_tx)));
+    let dp = DataPath::start(tun.clone(), sockets.clone(), ike_tx);
+    let control_task = tokio::spawn(control_server::serve(listener, ctl_tx));
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
 
@@ -206,9 +192,8 @@ async fn run(cfg: config::Config) -> Result<(), String> {
     }
     d.flush().await;
     d.routes.remove_all().await;
-    for t in tasks {
-        t.abort();
-    }
+    control_task.abort();
+    d.dp.shutdown();
     tracing::info!("rampart stopped");
     Ok(())
 }
@@ -276,8 +261,7 @@ impl Daemon {
                     outbound: keys(&c.outbound),
                     replay_window: REPLAY_WINDOW,
                 };
-                let r = self.lock_dp().install_child(cfg);
-                match r {
+                match self.dp.install_child(cfg) {
                     Ok(_) => {
                         self.routes
                             .add_child(c.child.0, &c.local_ts, &c.remote_ts)
@@ -290,14 +274,13 @@ impl Daemon {
             }
             Event::ChildSaDown { child, .. } => {
                 self.routes.remove_child(child.0).await;
-                let _ = self.lock_dp().remove_child(child.0);
+                self.dp.remove_child(child.0);
             }
             Event::PeerAddressChanged {
                 children, remote, ..
             } => {
-                let mut dp = self.lock_dp();
                 for c in children {
-                    let _ = dp.update_peer(c.0, remote);
+                    self.dp.update_peer(c.0, remote);
                 }
             }
             Event::IkeSaUp { .. } => {}
@@ -311,13 +294,6 @@ impl Daemon {
         }
     }
 
-    fn lock_dp(&self) -> std::sync::MutexGuard<'_, DataPlane> {
-        match self.dp.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
-    }
-
     fn control(&mut self, cmd: &Command) -> Result<serde_json::Value, ControlError> {
         match cmd {
             Command::Version => json(&control::VersionResult {
@@ -325,7 +301,7 @@ impl Daemon {
                 protocol: control::PROTOCOL_VERSION,
             }),
             Command::Status => {
-                let st = status::status(&self.engine, &self.lock_dp(), Instant::now());
+                let st = status::status(&self.engine, &self.dp, Instant::now());
                 json(&st)
             }
             Command::Initiate { connection } => {

@@ -3,11 +3,10 @@
 use std::time::Instant;
 
 use control::{ChildMode, ChildSaInfo, ChildSaState, IkeSaInfo, IkeSaState, StatusResult};
-use esp::DataPlane;
 use ike::Engine;
 
 /// Builds the `status` answer.
-pub fn status(engine: &Engine, dp: &DataPlane, now: Instant) -> StatusResult {
+pub fn status(engine: &Engine, dp: &super::datapath::DataPath, now: Instant) -> StatusResult {
     let ike_sas = engine
         .status(now)
         .into_iter()
