@@ -77,7 +77,7 @@ pub enum TsConfig {
 }
 
 /// One child (CHILD_SA template) of a connection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildConfig {
     /// Name, unique in its connection.
     pub name: String,
@@ -96,7 +96,7 @@ pub struct ChildConfig {
 }
 
 /// One connection (an IKE SA template).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IkeConfig {
     /// Name, unique.
     pub name: String,

@@ -45,6 +45,31 @@ pub(crate) struct Retry {
     pub attempt: u32,
 }
 
+/// What `update_connections` did, by connection name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// New connections.
+    pub added: Vec<String>,
+    /// Connections that are gone; their SAs are being deleted.
+    pub removed: Vec<String>,
+    /// Connections whose settings changed; their SAs are being deleted (new ones use the new
+    /// settings).
+    pub changed: Vec<String>,
+    /// Connections left exactly as they were, SAs included.
+    pub unchanged: Vec<String>,
+}
+
+/// Counters since the engine started (for metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// IKE SAs established.
+    pub ike_established: u64,
+    /// Child SAs established.
+    pub child_established: u64,
+    /// IKE SAs that went down, by reason (`deleted`, `AUTHENTICATION_FAILED`, ...).
+    pub ike_down: BTreeMap<String, u64>,
+}
+
 /// The IKEv2 engine. See the crate documentation.
 pub struct Engine {
     pub(crate) cfg: EngineConfig,
@@ -61,6 +86,7 @@ pub struct Engine {
     pub(crate) events: VecDeque<Event>,
     /// Initiations to start once the current handler is done (keyingtries, close_action).
     pub(crate) retries: Vec<Retry>,
+    pub(crate) stats: EngineStats,
     next_sa: u64,
     next_child: u64,
 }
@@ -93,6 +119,7 @@ impl Engine {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             retries: Vec::new(),
+            stats: EngineStats::default(),
             next_sa: 1,
             next_child: 1,
         }
@@ -101,6 +128,46 @@ impl Engine {
     /// The engine settings.
     pub fn config(&self) -> &EngineConfig {
         &self.cfg
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Replaces the connections (a configuration reload). SAs of unchanged connections are
+    /// kept; those of removed or changed ones are deleted (DELETE sent). The driver starts what
+    /// should start.
+    pub fn update_connections(&mut self, now: Instant, conns: Vec<IkeConfig>) -> ReloadReport {
+        let mut report = ReloadReport::default();
+        for old in &self.conns {
+            match conns.iter().find(|c| c.name == old.name) {
+                None => report.removed.push(old.name.clone()),
+                Some(new) if new != old.as_ref() => report.changed.push(old.name.clone()),
+                Some(_) => report.unchanged.push(old.name.clone()),
+            }
+        }
+        for c in &conns {
+            if !self.conns.iter().any(|o| o.name == c.name) {
+                report.added.push(c.name.clone());
+            }
+        }
+        let mut kept: Vec<Arc<IkeConfig>> = Vec::new();
+        for c in conns {
+            match self
+                .conns
+                .iter()
+                .find(|o| o.name == c.name && o.as_ref() == &c)
+            {
+                Some(old) => kept.push(old.clone()),
+                None => kept.push(Arc::new(c)),
+            }
+        }
+        self.conns = kept;
+        for name in report.removed.iter().chain(report.changed.iter()) {
+            self.terminate_connection(now, name);
+        }
+        report
     }
 
     /// Names of the configured connections, in order.
@@ -588,6 +655,7 @@ impl Engine {
                 outbound_spi: c.outbound_spi,
             });
         }
+        *self.stats.ike_down.entry(reason.to_string()).or_insert(0) += 1;
         self.events.push_back(Event::IkeSaDown {
             ike_sa: sa.id,
             connection: sa.cfg.name.clone(),

@@ -27,7 +27,7 @@ mod ts;
 
 pub use config::{ChildConfig, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction, TsConfig};
 pub use credentials::Credentials;
-pub use engine::{Engine, InitiateError};
+pub use engine::{Engine, EngineStats, InitiateError, ReloadReport};
 pub use event::{
     ChildSaId, ChildSaInstall, ChildStatus, Event, IkeSaId, IkeSaStatus, SaKeys, Transmit,
 };

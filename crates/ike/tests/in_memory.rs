@@ -621,3 +621,33 @@ fn wrong_peer_identity_is_refused() {
         |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "AUTHENTICATION_FAILED")
     ));
 }
+
+#[test]
+fn reload_keeps_unchanged_and_deletes_changed() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    assert_eq!(sim.a.stats().ike_established, 1);
+    // Same connections: nothing happens.
+    let (same, _) = default_pair(&[GCM], &["aes256gcm16"]);
+    let now = sim.now;
+    let r = sim.a.update_connections(now, vec![same.clone()]);
+    assert_eq!(r.unchanged, vec!["net".to_string()]);
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    // A changed child: the SA is deleted on both sides.
+    let mut changed = same;
+    changed.children[0].esp_proposals = vec![esp("aes128gcm16")];
+    let now = sim.now;
+    let r = sim.a.update_connections(now, vec![changed]);
+    assert_eq!(r.changed, vec!["net".to_string()]);
+    sim.run_for(Duration::from_secs(1));
+    assert!(sim.a.status(sim.now).is_empty() && sim.b.status(sim.now).is_empty());
+    assert_eq!(sim.a.stats().ike_down.get("deleted"), Some(&1));
+    // Removed: gone from the list.
+    let now = sim.now;
+    let r = sim.a.update_connections(now, vec![]);
+    assert_eq!(r.removed, vec!["net".to_string()]);
+    assert!(sim.a.connection_names().is_empty());
+}

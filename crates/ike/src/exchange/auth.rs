@@ -258,6 +258,7 @@ impl Engine {
         }
         tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idi}] with {}",
             sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        self.stats.ike_established += 1;
         self.events.push_back(Event::IkeSaUp {
             ike_sa: id,
             connection: name.clone(),
@@ -423,6 +424,7 @@ impl Engine {
             child.cfg.name, child.id, child.inbound_spi, child.outbound_spi,
             ts_list(&child.local_ts), ts_list(&child.remote_ts), child.suite);
         sa.children.push(child);
+        self.stats.child_established += 1;
         self.events.push_back(Event::ChildSaUp(install));
     }
 
@@ -530,6 +532,7 @@ impl Engine {
         }
         tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idr}] with {}",
             sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        self.stats.ike_established += 1;
         self.events.push_back(Event::IkeSaUp {
             ike_sa: id,
             connection: name.clone(),
