@@ -1,23 +1,36 @@
-//! Key exchange (RFC 7296 §3.4 KE payload; RFC 5903 ECP; RFC 8031 Curve25519).
+//! Key exchange (RFC 7296 §3.4 KE payload; RFC 5903 ECP; RFC 8031 Curve25519; RFC 3526 and
+//! RFC 2409 MODP).
 //!
 //! Wire encodings: ECP public values are x | y, each zero-padded to the field size, without the
 //! 0x04 prefix; the ECP shared secret is the x coordinate (RFC 5903 §7). Curve25519 values are
 //! 32 bytes little-endian (RFC 8031). MODP values are zero-padded to the modulus length.
 //!
-//! All arithmetic is aws-lc-rs's (`agreement`), which checks that a peer's ECP point lies on the
-//! curve. Private keys are built from bytes drawn from the injected [`Random`], so a seeded
-//! generator gives reproducible exchanges.
+//! ECP and Curve25519 arithmetic is aws-lc-rs's (`agreement`), which checks that a peer's ECP
+//! point lies on the curve. MODP exponentiation is `crypto-bigint`'s, constant time (see
+//! [`modp`](self) in `ke/modp.rs` for the group constants and the private exponent sizes). Private
+//! keys are built from bytes drawn from the injected [`Random`], so a seeded generator gives
+//! reproducible exchanges.
 
 use aws_lc_rs::agreement::{self, PrivateKey, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
 use crate::{ct_eq, CryptoError, KeId, Random, SecretBytes};
 
+mod modp;
+
 /// Our half of one key exchange: a private key and its public value.
 pub struct KeyExchange {
     id: KeId,
     public: Vec<u8>,
-    private: PrivateKey,
+    private: Private,
+}
+
+/// The private half, by family.
+enum Private {
+    /// Curve25519 and ECP (aws-lc-rs).
+    Ecdh(PrivateKey),
+    /// MODP groups (boxed: the exponent is heap-allocated anyway, and it keeps the enum small).
+    Modp(Box<modp::ModpPrivate>),
 }
 
 impl core::fmt::Debug for KeyExchange {
@@ -62,7 +75,7 @@ fn wire_len(id: KeId) -> Result<usize, CryptoError> {
 impl KeyExchange {
     /// True when `generate` supports `id`.
     pub fn is_supported(id: KeId) -> bool {
-        params(id).is_ok()
+        params(id).is_ok() || modp::group(id).is_some()
     }
     /// Length in bytes of a public value of group `id` on the wire.
     pub fn public_len(id: KeId) -> Result<usize, CryptoError> {
@@ -73,9 +86,14 @@ impl KeyExchange {
     /// ECP scalars are drawn as field-size big-endian integers with the bits above the group
     /// order's length cleared (only P-521 has such bits) and redrawn when zero or not below the
     /// order (rejection sampling, as FIPS 186-5 A.4.2 does). Curve25519 takes 32 random bytes,
-    /// which X25519 clamps itself (RFC 7748 §5).
+    /// which X25519 clamps itself (RFC 7748 §5). MODP exponents are drawn as big-endian
+    /// integers of the group's exponent length (256 to 512 bits, see `ke/modp.rs`), redrawn
+    /// when 0 or 1.
     pub fn generate(id: KeId, rng: &mut dyn Random) -> Result<Self, CryptoError> {
-        let (_, scalar_len, _) = params(id)?;
+        let scalar_len = match modp::group(id) {
+            Some(g) => g.exp_len(),
+            None => params(id)?.1,
+        };
         let mut scalar = Zeroizing::new(vec![0u8; scalar_len]);
         for _ in 0..MAX_SCALAR_DRAWS {
             rng.fill(&mut scalar);
@@ -94,10 +112,19 @@ impl KeyExchange {
         Err(CryptoError::Backend)
     }
     /// Our half from a known private key: a big-endian scalar of the field size for ECP
-    /// (RFC 5903 §8 writes its test keys so), 32 bytes for Curve25519 (RFC 7748 §5). For
-    /// known-answer tests; protocol code uses [`KeyExchange::generate`]. An out-of-range
-    /// scalar gives `InvalidPublicValue`.
+    /// (RFC 5903 §8 writes its test keys so), 32 bytes for Curve25519 (RFC 7748 §5), a
+    /// big-endian exponent of the group's exponent length for MODP. For known-answer tests;
+    /// protocol code uses [`KeyExchange::generate`]. An out-of-range scalar gives
+    /// `InvalidPublicValue`.
     pub(crate) fn from_private_bytes(id: KeId, private: &[u8]) -> Result<Self, CryptoError> {
+        if let Some(group) = modp::group(id) {
+            let (private, public) = modp::ModpPrivate::new(group, private)?;
+            return Ok(Self {
+                id,
+                public,
+                private: Private::Modp(Box::new(private)),
+            });
+        }
         let (alg, scalar_len, public_len) = params(id)?;
         if private.len() != scalar_len {
             return Err(CryptoError::BadLength("private key"));
@@ -119,7 +146,7 @@ impl KeyExchange {
         Ok(Self {
             id,
             public: public.to_vec(),
-            private,
+            private: Private::Ecdh(private),
         })
     }
     /// The group.
@@ -135,15 +162,21 @@ impl KeyExchange {
     ///
     /// ECP: the point must be on the curve (checked by aws-lc-rs; RFC 6989 §2.3); the secret is
     /// its x coordinate (RFC 5903 §7). Curve25519: a low-order peer value yields an all-zero
-    /// secret, which is rejected (RFC 7748 §6.1, RFC 8031 §2.3).
+    /// secret, which is rejected (RFC 7748 §6.1, RFC 8031 §2.3). MODP: the value must be the
+    /// modulus length with 1 < y < p - 1 (RFC 6989 §2.1); the secret is zero-padded to the
+    /// modulus length (RFC 7296 §3.4).
     pub fn complete(self, peer_public: &[u8]) -> Result<SecretBytes, CryptoError> {
+        let private = match &self.private {
+            Private::Modp(m) => return m.agree(peer_public),
+            Private::Ecdh(p) => p,
+        };
         let (alg, _, public_len) = params(self.id)?;
         if peer_public.len() != public_len {
             return Err(CryptoError::InvalidPublicValue);
         }
         let derive = |peer: &[u8]| {
             agreement::agree(
-                &self.private,
+                private,
                 UnparsedPublicKey::new(alg, peer),
                 CryptoError::InvalidPublicValue,
                 |secret| Ok(SecretBytes::from_slice(secret)),
@@ -174,3 +207,6 @@ const _: () = {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod modp_tests;

@@ -9,7 +9,7 @@
 //!
 //! Modules: [`ids`] (transform IDs and names), [`prf`] (PRFs, prf+), [`kdf`] (SKEYSEED, SK_*,
 //! KEYMAT), [`cipher`] (AEAD and CBC + HMAC for the Encrypted payload and ESP), [`integ`]
-//! (truncated HMACs), [`ke`] (Curve25519 and ECP key exchange), [`proposal`] (strongSwan
+//! (truncated HMACs), [`ke`] (Curve25519, ECP and MODP key exchange), [`proposal`] (strongSwan
 //! proposal strings), [`digest`] (plain hashes), [`rng`] (injected randomness), [`secret`].
 
 pub mod cipher;

@@ -89,6 +89,39 @@ const CBC: Capture = Capture {
     child_integ_r: "2a69c8b634ae021104c5efb5fa39ac7a96b9f3be5985b6631ac0922084dc8cfa",
 };
 
+/// IKE aes128-sha256-modp2048 (PRF derived: prfsha256), ESP aes128-sha256. g^ir is 256 bytes:
+/// the MODP-2048 shared secret, zero-padded to the modulus length (RFC 7296 §3.4).
+const MODP: Capture = Capture {
+    ike_encr: EncrAlg::new(EncrId::AesCbc, Some(128)),
+    ike_integ: IntegId::HmacSha2_256_128,
+    esp_encr: EncrAlg::new(EncrId::AesCbc, Some(128)),
+    esp_integ: IntegId::HmacSha2_256_128,
+    spi_i: 0x1c69_a7bf_e184_2c86,
+    spi_r: 0x3771_ca71_c705_4f25,
+    ni_nr: "72fc9a9aa3cfbbbcc6edc0e5a2c8c37d1c16f8a78e6fe0e5b995d59d1bd538ca3282110357576201011ffb88115e917a7c7da5727554b05e2c4a1f75e7268beb\
+            ",
+    g_ir: "1ab47cf2c2eeecaa2fecc3fca88cb8ee89fce3818ce77939cd91cc349fe2f776\
+           69cf3c1b7017580d360b4f3eb5b85f7f8e4356cd3f5dac6f44f824258fca9600\
+           c98d4886aa8c19d368efbea658ea671bbd5276168fb80cfab2debe933547a441\
+           76d369535b3662ba956891c2f93dc1a32a5399a8b1769a8e9d8793462b78a6ca\
+           3702a740b8155b035817be30d61506adcb7c2db32ba1a6bd82dc871a405ffbb8\
+           ae3cb92f2874fdcf78cc77f500e7675cbb81356113fb4b9b0f83cd341c5757f5\
+           6bc859abb2e4c64667e4db591b05d16394befdf4b65068f314480c9b2f057a2e\
+           52c04d7891c2dfd3f7ba969a80acddb40fb15a4fbfa6e02107610ee205d79dae",
+    skeyseed: "988a42079f7bf2f16e49b699538fac808d0e2885f82dc6153a7d1015c562bb07",
+    sk_d: "18ddd3aac63f7ab66ec24df00b2ffaaf5335c4ded7721057f67b42bdf846c12c",
+    sk_ai: "a2c5a02f8f44f0c1fdd02cfeccf866cce8c260aa85c47dadda63d05ec3bb5d54",
+    sk_ar: "803227af385238cab96c59ba72f6271548b504c51c63b1c549d21b62b8186e41",
+    sk_ei: "f29309d6cb93e46fe7b10057424122c3",
+    sk_er: "5f61cc7fea0fc849eb66161c2637b13f",
+    sk_pi: "2183cdbd4c9d1e5b23e0d6eedbff3fad78968efafa6b0c3b973414c726d7292c",
+    sk_pr: "b33b174bc3230890bb1eaea4fb55e6cc8d8c3556a22161ae1fa00e94693121d8",
+    child_encr_i: "f78d2a86503bf4f455d9118ca3bd4456",
+    child_integ_i: "4eeb87d8250fb3f94c363eb20a3ba57d68f7d78262ed8c295be77400e05dc226",
+    child_encr_r: "91be88ec6eb35e9f7fdb31404a0a1d04",
+    child_integ_r: "166e67af642bccdbc3110d1ad71f6a83ee57105c14e058a56c8979c235cf6028",
+};
+
 fn check(c: &Capture) {
     let prf = Prf::new(PrfId::HmacSha2_256).unwrap();
     let ni_nr = unhex(c.ni_nr);
@@ -159,6 +192,12 @@ fn strongswan_aes256gcm16_prfsha256_x25519() {
 #[test]
 fn strongswan_aes128_sha256_ecp256() {
     check(&CBC);
+}
+
+#[test]
+fn strongswan_aes128_sha256_modp2048() {
+    assert_eq!(unhex(MODP.g_ir).len(), 256);
+    check(&MODP);
 }
 
 /// The nonce split does not matter for HMAC PRFs (only Ni | Nr is used), but SPI order and the

@@ -278,7 +278,7 @@ fn generate_redraws_out_of_range_scalars() {
 
 #[test]
 fn unsupported_and_lengths() {
-    for id in [KeId::Modp2048, KeId::Curve448, KeId::None] {
+    for id in [KeId::Curve448, KeId::None] {
         assert!(!KeyExchange::is_supported(id));
         assert!(matches!(
             KeyExchange::generate(id, &mut DeterministicRandom::new(0)),

@@ -47,7 +47,8 @@ fn cbc_ike_proposal_derives_prf() {
     let p = ike("aes128-aes256-sha1-sha384-ecp384-modp2048");
     assert_eq!(p.prf, [PrfId::HmacSha1, PrfId::HmacSha2_384]);
     assert_eq!(p.to_string(), "aes128-aes256-sha1-sha384-ecp384-modp2048");
-    assert_eq!(p.unsupported(), ["modp2048"]);
+    assert!(p.unsupported().is_empty());
+    assert_eq!(ike("aes128-sha256-x448").unsupported(), ["x448"]);
 
     // An explicit PRF that differs from the derived one is kept and printed.
     let p = ike("aes128-sha256-prfsha512-ecp256");
@@ -227,13 +228,18 @@ fn listing() {
         "ecp256",
         "ecp384",
         "ecp521",
+        "modp1024",
+        "modp1536",
+        "modp2048",
+        "modp3072",
+        "modp4096",
         "esn",
         "noesn",
     ] {
         assert!(words.contains(&w), "{w} missing from {words:?}");
     }
     for w in [
-        "modp2048",
+        "x448",
         "3des",
         "md5",
         "aes128gcm8",
@@ -243,7 +249,9 @@ fn listing() {
         assert!(!words.contains(&w), "{w} listed as supported");
     }
     let modp = all.iter().find(|a| a.keyword == "modp2048").unwrap();
-    assert!(!modp.implemented && modp.kind == TransformType::Ke && modp.name == "MODP_2048");
+    assert!(modp.implemented && modp.kind == TransformType::Ke && modp.name == "MODP_2048");
+    let x448 = all.iter().find(|a| a.keyword == "x448").unwrap();
+    assert!(!x448.implemented && x448.name == "CURVE_448");
     let gcm = all.iter().find(|a| a.keyword == "aes256gcm16").unwrap();
     assert_eq!(gcm.name, "AES_GCM_16_256");
 }

@@ -10,9 +10,12 @@
 # seven SK_* keys and each Child SA's encryption/integrity keys. Nonces and SPIs come from the
 # same log (the IKE_SA_INIT payload dumps at `enc` 4 and `swanctl --list-sas`).
 #
-# Two IKE SAs are negotiated, one per connection:
-#   gcm: IKE aes256gcm16-prfsha256-x25519, ESP aes256gcm16
-#   cbc: IKE aes128-sha256-ecp256,         ESP aes128-sha256
+# Three IKE SAs are negotiated, one per connection:
+#   gcm:  IKE aes256gcm16-prfsha256-x25519, ESP aes256gcm16
+#   cbc:  IKE aes128-sha256-ecp256,         ESP aes128-sha256
+#   modp: IKE aes128-sha256-modp2048,       ESP aes128-sha256
+# (The gcm and cbc vectors were captured when the script had only those two connections and
+# their responder selectors were /25s; selectors do not enter the key derivation.)
 # The raw logs and the extracted values land in $OUT (default /tmp/cv-capture); the values were
 # then pasted as hex constants into tests/strongswan_vectors.rs. Not run by CI: it needs root,
 # strongSwan (strongswan-charon, strongswan-swanctl, libstrongswan-standard/extra-plugins,
@@ -56,8 +59,10 @@ ip netns exec "$NS_R" ip link set cv-b0 up
 # kernel-libipsec routes each tunnel via a local address inside the local selector.
 ip netns exec "$NS_I" ip addr add 198.51.100.1/32 dev lo
 ip netns exec "$NS_I" ip addr add 198.51.100.65/32 dev lo
+ip netns exec "$NS_I" ip addr add 198.51.100.129/32 dev lo
 ip netns exec "$NS_R" ip addr add 203.0.113.1/32 dev lo
 ip netns exec "$NS_R" ip addr add 203.0.113.129/32 dev lo
+ip netns exec "$NS_R" ip addr add 203.0.113.65/32 dev lo
 
 # --- per-instance configuration -------------------------------------------------------------
 write_conf() { # dir
@@ -91,13 +96,15 @@ CONF
 }
 
 write_swanctl() { # dir local remote local_id remote_id side
-  local lts_gcm rts_gcm lts_cbc rts_cbc
+  local lts_gcm rts_gcm lts_cbc rts_cbc lts_modp rts_modp
   if [ "$6" = i ]; then
-    lts_gcm=198.51.100.0/26; rts_gcm=203.0.113.0/25
-    lts_cbc=198.51.100.64/26; rts_cbc=203.0.113.128/25
+    lts_gcm=198.51.100.0/26; rts_gcm=203.0.113.0/26
+    lts_cbc=198.51.100.64/26; rts_cbc=203.0.113.128/26
+    lts_modp=198.51.100.128/26; rts_modp=203.0.113.64/26
   else
-    lts_gcm=203.0.113.0/25; rts_gcm=198.51.100.0/26
-    lts_cbc=203.0.113.128/25; rts_cbc=198.51.100.64/26
+    lts_gcm=203.0.113.0/26; rts_gcm=198.51.100.0/26
+    lts_cbc=203.0.113.128/26; rts_cbc=198.51.100.64/26
+    lts_modp=203.0.113.64/26; rts_modp=198.51.100.128/26
   fi
   cat > "$1/swanctl.conf" <<CONF
 connections {
@@ -129,6 +136,21 @@ connections {
       cbc { local_ts = $lts_cbc
             remote_ts = $rts_cbc
             esp_proposals = aes128-sha256 }
+    }
+  }
+  modp {
+    version = 2
+    local_addrs = $2
+    remote_addrs = $3
+    proposals = aes128-sha256-modp2048
+    local { auth = psk
+            id = $4 }
+    remote { auth = psk
+             id = $5 }
+    children {
+      modp { local_ts = $lts_modp
+             remote_ts = $rts_modp
+             esp_proposals = aes128-sha256 }
     }
   }
 }
@@ -163,7 +185,7 @@ write_swanctl "$DR" 192.0.2.2 192.0.2.1 b.cv.example a.cv.example r
 start_charon "$NS_R" "$DR"
 start_charon "$NS_I" "$DI"
 
-for c in gcm cbc; do
+for c in gcm cbc modp; do
   swanctl --initiate --uri "unix://$DI/run/charon.vici" --ike "$c" --child "$c" > "$OUT/initiate-$c.txt" 2>&1
 done
 swanctl --list-sas --uri "unix://$DI/run/charon.vici" > "$OUT/list-sas.txt"
@@ -173,8 +195,9 @@ trap - EXIT
 
 # --- extraction -------------------------------------------------------------------------------
 # Each value is a "LABEL => N bytes @ ADDR" line followed by hex-dump lines from the same thread.
-# The first occurrence of a label belongs to the gcm SA, the second to cbc (initiated in that
-# order, one after the other). Both charons' logs must agree on every value.
+# The n-th occurrence of a label belongs to the n-th SA initiated (gcm, cbc, modp, one after the
+# other); integrity keys exist only for the non-AEAD ones (cbc, modp). Both charons' logs must
+# agree on every value.
 python3 - "$DI/charon.log" "$DR/charon.log" "$OUT/list-sas.txt" > "$OUT/vectors.txt" <<'PY'
 import re, sys
 
@@ -226,18 +249,22 @@ for line in open(sys.argv[3]):
     m = re.match(r"^(\w+): #\d+, ESTABLISHED, IKEv2, ([0-9a-f]{16})_i\*? ([0-9a-f]{16})_r", line)
     if m:
         spis[m.group(1)] = (m.group(2), m.group(3))
-for idx, conn in enumerate(["gcm", "cbc"]):
+CONNS = [("gcm", True), ("cbc", False), ("modp", False)]
+integ_idx = 0
+for idx, (conn, aead) in enumerate(CONNS):
     print(f"== {conn}")
     print(f"spi_i {spis[conn][0]}")
     print(f"spi_r {spis[conn][1]}")
     for key, _ in LABELS:
         vals = ini.get(key, [])
-        # gcm (AEAD) has no integrity keys: its entries are absent, cbc's are the only ones.
+        # AEAD SAs have no integrity keys: those labels only occur for the others, in order.
         if key in ("sk_ai", "sk_ar", "child_integ_i", "child_integ_r"):
-            v = vals[0] if conn == "cbc" and vals else ""
+            v = "" if aead else vals[integ_idx]
         else:
             v = vals[idx]
         print(f"{key} {v}")
+    if not aead:
+        integ_idx += 1
 PY
 cat "$OUT/vectors.txt"
 echo "logs in $DI/charon.log and $DR/charon.log; SAs in $OUT/list-sas.txt; values in $OUT/vectors.txt"
