@@ -24,6 +24,12 @@ pub struct EngineConfig {
     pub half_open_timeout: Duration,
     /// Interval of NAT keepalives sent when we are behind a NAT (RFC 3948 §2.3).
     pub keepalive_interval: Duration,
+    /// Rekey IKE SAs after this long (minus up to 10% jitter); zero = never (RFC 7296 §2.8).
+    pub ike_rekey_time: Duration,
+    /// Rekey Child SAs after this long (minus up to 10% jitter); zero = never.
+    pub child_rekey_time: Duration,
+    /// Delete Child SAs not rekeyed after this long (default: rekey time + 10%).
+    pub child_life_time: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +42,9 @@ impl Default for EngineConfig {
             retransmit_tries: 5,
             half_open_timeout: Duration::from_secs(30),
             keepalive_interval: Duration::from_secs(20),
+            ike_rekey_time: Duration::from_secs(4 * 3600),
+            child_rekey_time: Duration::from_secs(3600),
+            child_life_time: None,
         }
     }
 }

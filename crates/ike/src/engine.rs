@@ -10,9 +10,9 @@ use crypto::Random;
 use wire::ike::{ExchangeType, Flags, Header, Message, Notify, NotifyType, Payload, IKE_VERSION_2};
 use wire::natt::NON_ESP_MARKER;
 
-use crate::config::{EngineConfig, IkeConfig, PeerAddr};
+use crate::config::{EngineConfig, IkeConfig};
 use crate::credentials::Credentials;
-use crate::event::{ChildSaId, ChildStatus, Event, IkeSaId, IkeSaStatus, Transmit};
+use crate::event::{ChildSaId, Event, IkeSaId, Transmit};
 use crate::retransmit::Outstanding;
 use crate::sa::{ChildState, IkeSa, IkeState, RequestKind};
 
@@ -200,13 +200,22 @@ impl Engine {
         }
         d.extend(sa.half_open_deadline);
         d.extend(sa.keepalive_deadline);
+        if sa.state == IkeState::Established && sa.rekeyed_to.is_none() {
+            d.extend(sa.rekey_at);
+            for c in sa.children.iter().filter(|c| c.state == ChildState::Installed) {
+                d.extend(c.expire_at);
+                if c.successor.is_none() {
+                    d.extend(c.rekey_at);
+                }
+            }
+        }
         if let Some(t) = self.dpd_due(sa) {
             d.push(t);
         }
         d.into_iter().min()
     }
 
-    fn dpd_due(&self, sa: &IkeSa) -> Option<Instant> {
+    pub(crate) fn dpd_due(&self, sa: &IkeSa) -> Option<Instant> {
         let delay = sa.cfg.dpd_delay;
         if sa.state != IkeState::Established || delay.is_zero() || sa.outstanding.is_some() {
             return None;
@@ -411,7 +420,7 @@ impl Engine {
     }
 
     /// Removes an SA and its index entries (no events: callers report).
-    fn forget(&mut self, sa: IkeSa) {
+    pub(crate) fn forget(&mut self, sa: IkeSa) {
         self.by_spi.remove(&sa.our_spi());
         self.half_open.remove(&(sa.remote, sa.spi_i));
         for c in &sa.children {
@@ -456,6 +465,7 @@ impl Engine {
                     Err(e) => {
                         tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: malformed {} response: {e}", sa.cfg.name, sa.id, header.exchange.name());
                         sa.outstanding = None;
+                        sa.creating = None;
                         if kind == RequestKind::Auth {
                             self.fail(sa, "malformed IKE_AUTH response");
                             return false;
@@ -467,6 +477,7 @@ impl Engine {
                 sa.outstanding = None;
                 let keep = match kind {
                     RequestKind::Auth => self.initiator_auth_response(sa, now, &inner),
+                    RequestKind::CreateChildSa => self.create_child_response(sa, now, &inner),
                     _ => self.informational_response(sa, now, kind, &inner),
                 };
                 if keep {
@@ -529,13 +540,8 @@ impl Engine {
             ExchangeType::Informational if sa.state != IkeState::InitDone => {
                 self.informational_request(sa, now, mid, &inner)
             }
-            ExchangeType::CreateChildSa if sa.state == IkeState::Established => {
-                // Not supported yet (rekeying and more children come with the next issue):
-                // refuse cleanly, the IKE SA stays (RFC 7296 §1.3).
-                tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: CREATE_CHILD_SA not supported yet; sending NO_ADDITIONAL_SAS", sa.cfg.name, sa.id);
-                let n = Notify::new(NotifyType::NO_ADDITIONAL_SAS, vec![]);
-                self.send_response(sa, ExchangeType::CreateChildSa, mid, &[Payload::Notify(n)]);
-                true
+            ExchangeType::CreateChildSa if sa.state != IkeState::InitDone => {
+                self.create_child_request(sa, now, mid, &inner)
             }
             other => {
                 tracing::debug!(ike_sa = %sa.id, "ignoring {} request in state {:?}", other.name(), sa.state);
@@ -609,6 +615,15 @@ impl Engine {
             return true;
         }
         let Some(kind) = sa.queued.pop_front() else {
+            // Then CREATE_CHILD_SA exchanges, one at a time.
+            while sa.state == IkeState::Established && sa.rekeyed_to.is_none() {
+                let Some(c) = sa.queued_creates.pop_front() else {
+                    break;
+                };
+                if self.start_create(sa, now, c, None) {
+                    break;
+                }
+            }
             return true;
         };
         match kind {
@@ -631,7 +646,7 @@ impl Engine {
                     &[Payload::Notify(n)],
                 );
             }
-            RequestKind::Init | RequestKind::Auth => {}
+            RequestKind::Init | RequestKind::Auth | RequestKind::CreateChildSa => {}
         }
         true
     }
@@ -655,344 +670,14 @@ impl Engine {
                 outbound_spi: c.outbound_spi,
             });
         }
+        // A rekeyed SA's end is not an outage: its children live on in the new SA.
+        let reason = if sa.rekeyed_to.is_some() { "rekeyed" } else { reason };
         *self.stats.ike_down.entry(reason.to_string()).or_insert(0) += 1;
         self.events.push_back(Event::IkeSaDown {
             ike_sa: sa.id,
             connection: sa.cfg.name.clone(),
             reason: reason.to_string(),
         });
-    }
-
-    /// Runs timers: retransmissions, half-open expiry, liveness checks, NAT keepalives.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let ids: Vec<IkeSaId> = self.sas.keys().copied().collect();
-        for id in ids {
-            let Some(mut sa) = self.sas.remove(&id) else {
-                continue;
-            };
-            let keep = self.sa_timers(&mut sa, now);
-            self.finish(sa, keep);
-        }
-        self.run_retries(now);
-    }
-
-    /// Starts the initiations queued by handlers (keyingtries, close_action).
-    pub(crate) fn run_retries(&mut self, now: Instant) {
-        for r in std::mem::take(&mut self.retries) {
-            if let Some(tries) = self
-                .conns
-                .iter()
-                .find(|c| c.name == r.conn)
-                .map(|c| c.keyingtries)
-            {
-                let of = if tries == 0 {
-                    "unlimited".to_string()
-                } else {
-                    tries.to_string()
-                };
-                tracing::info!(
-                    "connection {}: initiating again (attempt {} of {of})",
-                    r.conn,
-                    r.attempt
-                );
-            }
-            if let Err(e) =
-                self.initiate_attempt(now, &r.conn, r.child.as_deref(), Some(r.local), r.attempt)
-            {
-                tracing::error!("connection {}: cannot initiate again: {e}", r.conn);
-            }
-        }
-    }
-
-    fn sa_timers(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
-        if let Some(d) = sa.half_open_deadline {
-            if now >= d && sa.state == IkeState::InitDone {
-                tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: half-open SA from {} expired", sa.cfg.name, sa.id, sa.remote);
-                return false;
-            }
-        }
-        if let Some((kind, out)) = sa.outstanding.as_mut() {
-            if now >= out.deadline {
-                let kind = *kind;
-                if out.on_timeout(now, &self.cfg) {
-                    let payload = out.payload.clone();
-                    tracing::debug!(ike_sa = %sa.id, "retransmitting request {} ({} of {})", out.message_id, out.tries, self.cfg.retransmit_tries);
-                    self.transmits.push_back(Transmit {
-                        local: sa.local,
-                        remote: sa.remote,
-                        payload,
-                    });
-                } else {
-                    let what = match kind {
-                        RequestKind::Init => "IKE_SA_INIT",
-                        RequestKind::Auth => "IKE_AUTH",
-                        _ => "INFORMATIONAL",
-                    };
-                    if kind == RequestKind::DeleteIke || kind == RequestKind::AuthFailedNotice {
-                        tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: no answer to delete, removing it", sa.cfg.name, sa.id);
-                        self.down(sa, "deleted (peer did not answer)");
-                    } else {
-                        tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: giving up after {} retransmits of {what} to {}", sa.cfg.name, sa.id, self.cfg.retransmit_tries, sa.remote);
-                        self.down(sa, "peer not responding");
-                        let tries = sa.cfg.keyingtries;
-                        let setting_up = matches!(kind, RequestKind::Init | RequestKind::Auth);
-                        if sa.initiator && setting_up && (tries == 0 || sa.attempt < tries) {
-                            self.retries.push(Retry {
-                                conn: sa.cfg.name.clone(),
-                                child: sa.wanted_child.clone(),
-                                local: sa.local.ip(),
-                                attempt: sa.attempt + 1,
-                            });
-                        }
-                    }
-                    return false;
-                }
-            }
-        }
-        if let Some(t) = self.dpd_due(sa) {
-            if now >= t {
-                sa.queued.push_back(RequestKind::Liveness);
-                self.pump(sa, now);
-            }
-        }
-        if let Some(k) = sa.keepalive_deadline {
-            if now >= k {
-                // RFC 3948 §2.3: a single 0xFF octet.
-                self.transmits.push_back(Transmit {
-                    local: sa.local,
-                    remote: sa.remote,
-                    payload: vec![0xff],
-                });
-                sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
-            }
-        }
-        true
-    }
-
-    /// Starts an IKE SA for connection `conn` with its child `child` (default: the first).
-    /// `source` is our address to use when the connection names none (the driver asks the
-    /// routing table).
-    pub fn initiate(
-        &mut self,
-        now: Instant,
-        conn: &str,
-        child: Option<&str>,
-        source: Option<IpAddr>,
-    ) -> Result<IkeSaId, InitiateError> {
-        self.initiate_attempt(now, conn, child, source, 1)
-    }
-
-    fn initiate_attempt(
-        &mut self,
-        now: Instant,
-        conn: &str,
-        child: Option<&str>,
-        source: Option<IpAddr>,
-        attempt: u32,
-    ) -> Result<IkeSaId, InitiateError> {
-        let cfg = self
-            .conns
-            .iter()
-            .find(|c| c.name == conn)
-            .cloned()
-            .ok_or_else(|| InitiateError::UnknownConnection(conn.to_string()))?;
-        if let Some(ch) = child {
-            if !cfg.children.iter().any(|c| c.name == ch) {
-                return Err(InitiateError::UnknownChild(conn.into(), ch.into()));
-            }
-        }
-        let remote_ip = cfg
-            .remote_addrs
-            .iter()
-            .find_map(|a| match a {
-                PeerAddr::Addr(a) => Some(*a),
-                PeerAddr::Any => None,
-            })
-            .ok_or_else(|| InitiateError::NoRemoteAddress(conn.to_string()))?;
-        let local_ip = cfg
-            .local_addrs
-            .iter()
-            .copied()
-            .find(|a| a.is_ipv4() == remote_ip.is_ipv4())
-            .or(source)
-            .ok_or_else(|| InitiateError::NoLocalAddress(conn.to_string()))?;
-        let group = cfg
-            .proposals
-            .iter()
-            .flat_map(|p| p.ke.iter())
-            .copied()
-            .find(|k| crypto::KeyExchange::is_supported(*k))
-            .ok_or_else(|| InitiateError::NoProposal(conn.to_string()))?;
-        let id = self.alloc_sa_id();
-        let spi_i = self.alloc_ike_spi();
-        let mut sa = IkeSa::new(
-            id,
-            cfg.clone(),
-            true,
-            spi_i,
-            0,
-            SocketAddr::new(local_ip, self.cfg.ike_port),
-            SocketAddr::new(remote_ip, self.cfg.ike_port),
-            now,
-        );
-        sa.local_id = Some(cfg.our_identity(local_ip));
-        sa.wanted_child = child.map(str::to_string);
-        sa.attempt = attempt;
-        self.by_spi.insert(spi_i, id);
-        tracing::info!(ike_sa = %id, "initiating IKE_SA {}[{id}] to {}", cfg.name, sa.remote);
-        if let Err(e) = self.send_init_request(&mut sa, now, group) {
-            tracing::error!(ike_sa = %id, "IKE_SA {}[{id}]: {e}", cfg.name);
-            self.by_spi.remove(&spi_i);
-            return Err(InitiateError::NoProposal(conn.to_string()));
-        }
-        self.sas.insert(id, sa);
-        Ok(id)
-    }
-
-    /// Deletes the IKE SAs of connection `conn` (RFC 7296 §1.4.1). Returns how many.
-    pub fn terminate_connection(&mut self, now: Instant, conn: &str) -> usize {
-        let ids: Vec<IkeSaId> = self
-            .sas
-            .values()
-            .filter(|s| s.cfg.name == conn)
-            .map(|s| s.id)
-            .collect();
-        ids.into_iter()
-            .filter(|id| self.terminate(now, *id))
-            .count()
-    }
-
-    /// Deletes every IKE SA (on shutdown).
-    pub fn terminate_all(&mut self, now: Instant) -> usize {
-        let ids: Vec<IkeSaId> = self.sas.keys().copied().collect();
-        ids.into_iter()
-            .filter(|id| self.terminate(now, *id))
-            .count()
-    }
-
-    /// Deletes one IKE SA: established ones get a Delete request, half-made ones are dropped.
-    pub fn terminate(&mut self, now: Instant, id: IkeSaId) -> bool {
-        let Some(mut sa) = self.sas.remove(&id) else {
-            return false;
-        };
-        match sa.state {
-            IkeState::Established => {
-                tracing::info!(ike_sa = %id, "deleting IKE_SA {}[{id}] with {}", sa.cfg.name, sa.remote);
-                // Children stop carrying traffic now.
-                let children: Vec<_> = sa.children.drain(..).collect();
-                for c in children {
-                    self.esp_spis.remove(&c.inbound_spi);
-                    if c.state == ChildState::Deleting {
-                        continue; // reported when its delete started
-                    }
-                    self.events.push_back(Event::ChildSaDown {
-                        ike_sa: id,
-                        child: c.id,
-                        inbound_spi: c.inbound_spi,
-                        outbound_spi: c.outbound_spi,
-                    });
-                }
-                sa.state = IkeState::Deleting;
-                if let Some((RequestKind::Liveness, _)) = sa.outstanding {
-                    sa.outstanding = None;
-                }
-                sa.queued.clear();
-                sa.queued.push_back(RequestKind::DeleteIke);
-                self.pump(&mut sa, now);
-                self.sas.insert(id, sa);
-            }
-            IkeState::Deleting => {
-                self.sas.insert(id, sa);
-            }
-            _ => {
-                tracing::info!(ike_sa = %id, "aborting IKE_SA {}[{id}] (not established)", sa.cfg.name);
-                self.down(&mut sa, "aborted");
-                self.forget(sa);
-            }
-        }
-        true
-    }
-
-    /// Deletes one Child SA (RFC 7296 §1.4.1): it stops carrying traffic at once (ChildSaDown
-    /// now), the Delete request follows.
-    pub fn terminate_child(&mut self, now: Instant, child: ChildSaId) -> bool {
-        let Some(id) = self
-            .sas
-            .values()
-            .find(|s| {
-                s.state == IkeState::Established
-                    && s.children
-                        .iter()
-                        .any(|c| c.id == child && c.state == ChildState::Installed)
-            })
-            .map(|s| s.id)
-        else {
-            return false;
-        };
-        let Some(mut sa) = self.sas.remove(&id) else {
-            return false;
-        };
-        if let Some(c) = sa.children.iter_mut().find(|c| c.id == child) {
-            c.state = ChildState::Deleting;
-            tracing::info!(ike_sa = %id, child_sa = %child, "deleting CHILD_SA {}{{{child}}}", c.cfg.name);
-            self.events.push_back(Event::ChildSaDown {
-                ike_sa: id,
-                child,
-                inbound_spi: c.inbound_spi,
-                outbound_spi: c.outbound_spi,
-            });
-        }
-        sa.queued.push_back(RequestKind::DeleteChild(child));
-        self.pump(&mut sa, now);
-        self.sas.insert(id, sa);
-        true
-    }
-
-    /// True when no IKE SA is left (the driver waits for this on shutdown).
-    pub fn is_idle(&self) -> bool {
-        self.sas.is_empty()
-    }
-
-    /// Status of every IKE SA.
-    pub fn status(&self, now: Instant) -> Vec<IkeSaStatus> {
-        self.sas
-            .values()
-            .map(|sa| IkeSaStatus {
-                id: sa.id,
-                connection: sa.cfg.name.clone(),
-                state: sa.state.label(),
-                initiator: sa.initiator,
-                local: sa.local,
-                remote: sa.remote,
-                local_id: sa.local_id.clone(),
-                remote_id: sa.remote_id.clone(),
-                spi_i: sa.spi_i,
-                spi_r: sa.spi_r,
-                suite: sa.suite,
-                nat_local: sa.nat.local,
-                nat_remote: sa.nat.remote,
-                established_for: sa.established_at.map(|t| now.saturating_duration_since(t)),
-                children: sa
-                    .children
-                    .iter()
-                    .map(|c| ChildStatus {
-                        id: c.id,
-                        name: c.cfg.name.clone(),
-                        state: match c.state {
-                            ChildState::Installed => "INSTALLED",
-                            ChildState::Deleting => "DELETING",
-                        },
-                        mode: c.cfg.mode,
-                        encap: sa.nat.any() || sa.cfg.encap,
-                        spi_in: c.inbound_spi,
-                        spi_out: c.outbound_spi,
-                        suite: c.suite,
-                        local_ts: c.local_ts.clone(),
-                        remote_ts: c.remote_ts.clone(),
-                    })
-                    .collect(),
-            })
-            .collect()
     }
 
     /// Sends an unencrypted IKE_SA_INIT error response (no state is kept: RFC 7296 §2.6/§2.7).

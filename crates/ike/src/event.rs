@@ -80,6 +80,13 @@ pub struct ChildSaInstall {
     pub inbound: SaKeys,
     /// Packets we send.
     pub outbound: SaKeys,
+    /// This Child SA rekeys that one (RFC 7296 §1.3.3): same policy, the old SA's inbound stays
+    /// valid until it is reported down.
+    pub replaces: Option<ChildSaId>,
+    /// Send on this SA now. False for the responder of a rekey: it keeps sending on the old SA
+    /// until `ChildSaOutbound` (when the initiator deletes the old one), so nothing is sent on an
+    /// SA the peer may not have installed yet.
+    pub outbound_now: bool,
 }
 
 /// Events for the driver, in the order they happened.
@@ -103,6 +110,22 @@ pub enum Event {
     },
     /// Install this Child SA.
     ChildSaUp(Box<ChildSaInstall>),
+    /// Start sending on this (rekeyed) Child SA instead of the one it replaces.
+    ChildSaOutbound {
+        /// The IKE SA.
+        ike_sa: IkeSaId,
+        /// The new Child SA.
+        child: ChildSaId,
+    },
+    /// The IKE SA was rekeyed (RFC 7296 §2.18): its Child SAs now belong to `new`.
+    IkeSaRekeyed {
+        /// The old IKE SA (being deleted; not reported down separately).
+        old: IkeSaId,
+        /// The new IKE SA.
+        new: IkeSaId,
+        /// Connection name.
+        connection: String,
+    },
     /// Remove this Child SA.
     ChildSaDown {
         /// The IKE SA.

@@ -14,6 +14,12 @@ pub(crate) enum OpenError {
     Integrity,
 }
 
+fn suite_prf(suite: &Suite) -> Result<crypto::PrfId, CryptoError> {
+    suite
+        .prf
+        .ok_or(CryptoError::Unsupported("IKE suite without PRF".into()))
+}
+
 /// The keys of an IKE SA, with the ciphers for each direction.
 pub(crate) struct IkeKeys {
     /// The negotiated PRF.
@@ -50,10 +56,39 @@ impl IkeKeys {
         spi_r: u64,
         initiator: bool,
     ) -> Result<Self, CryptoError> {
-        let prf_id = suite
-            .prf
-            .ok_or(CryptoError::Unsupported("IKE suite without PRF".into()))?;
-        let prf = Prf::new(prf_id)?;
+        let prf = Prf::new(suite_prf(suite)?)?;
+        let seed = kdf::skeyseed(prf, ni, nr, g_ir);
+        Self::from_seed(suite, &seed, ni, nr, spi_i, spi_r, initiator)
+    }
+
+    /// The keys of a rekeyed IKE SA (RFC 7296 §2.18): SKEYSEED = prf(SK_d (old), g^ir (new) |
+    /// Ni | Nr) with the old SA's PRF, then SK_* with the new SA's PRF and SPIs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn derive_rekey(
+        &self,
+        suite: &Suite,
+        g_ir: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+        initiator: bool,
+    ) -> Result<Self, CryptoError> {
+        let seed = kdf::skeyseed_rekey(self.prf, self.sk_d.as_slice(), g_ir, ni, nr);
+        Self::from_seed(suite, &seed, ni, nr, spi_i, spi_r, initiator)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn from_seed(
+        suite: &Suite,
+        seed: &crypto::SecretBytes,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+        initiator: bool,
+    ) -> Result<Self, CryptoError> {
+        let prf = Prf::new(suite_prf(suite)?)?;
         let encr: EncrAlg = suite.encr;
         let integ = suite.integ;
         let ekl = Cipher::encr_keymat_len(encr)?;
@@ -61,7 +96,6 @@ impl IkeKeys {
             Some(i) => Cipher::integ_key_len(i)?,
             None => 0,
         };
-        let seed = kdf::skeyseed(prf, ni, nr, g_ir);
         let k = kdf::ike_keys(prf, seed.as_slice(), ni, nr, spi_i, spi_r, ekl, ikl)?;
         let ci = Cipher::new(encr, integ, k.sk_ei.as_slice(), k.sk_ai.as_slice())?;
         let cr = Cipher::new(encr, integ, k.sk_er.as_slice(), k.sk_ar.as_slice())?;

@@ -13,6 +13,7 @@
 //! per exchange under `exchange/`.
 
 mod auth;
+mod commands;
 pub mod config;
 mod credentials;
 mod engine;
@@ -23,6 +24,7 @@ mod nat;
 mod proposal;
 mod retransmit;
 mod sa;
+mod timers;
 mod ts;
 
 pub use config::{ChildConfig, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction, TsConfig};

@@ -54,6 +54,49 @@ pub(crate) enum RequestKind {
     Liveness,
     /// INFORMATIONAL carrying AUTHENTICATION_FAILED after the responder failed our check.
     AuthFailedNotice,
+    /// CREATE_CHILD_SA (the context is in `IkeSa::creating`).
+    CreateChildSa,
+}
+
+/// What our outstanding CREATE_CHILD_SA does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CreateKind {
+    /// An additional Child SA (RFC 7296 §1.3.1) of the named child configuration.
+    NewChild(String),
+    /// Rekey of this Child SA (§1.3.3), of the named child configuration.
+    RekeyChild(ChildSaId, String),
+    /// Rekey of the IKE SA (§1.3.2).
+    RekeyIke,
+}
+
+/// Our CREATE_CHILD_SA in flight.
+#[derive(Debug)]
+pub(crate) struct CreateCtx {
+    pub kind: CreateKind,
+    /// The child's configuration (child exchanges).
+    pub cfg: Option<ChildConfig>,
+    /// Our nonce.
+    pub ni: Vec<u8>,
+    /// Our key exchange (PFS / IKE rekey).
+    pub ke: Option<KeyExchange>,
+    /// Our new SPI: ESP (4 octets) or IKE (8 octets).
+    pub spi: u64,
+    /// Proposed selectors (child exchanges).
+    pub tsi: Vec<TrafficSelector>,
+    pub tsr: Vec<TrafficSelector>,
+    /// The peer rekeyed the same SA at the same time (RFC 7296 §2.8.1/§2.8.2): the SA its
+    /// exchange created and that exchange's nonces.
+    pub collision: Option<Collision>,
+}
+
+/// The peer's half of a rekey collision.
+#[derive(Debug, Clone)]
+pub(crate) struct Collision {
+    /// The Child SA (or IKE SA id) the peer's exchange created.
+    pub created: u64,
+    /// That exchange's nonces (peer's Ni, our Nr).
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
 }
 
 /// The child an initiator negotiates inside IKE_AUTH.
@@ -89,6 +132,15 @@ pub(crate) struct ChildSa {
     pub local_ts: Vec<TrafficSelector>,
     pub remote_ts: Vec<TrafficSelector>,
     pub state: ChildState,
+    /// Sending on this SA (false for a rekey responder's new SA until the old one goes).
+    pub outbound_active: bool,
+    /// The SA that rekeyed this one (this one is going away).
+    pub successor: Option<ChildSaId>,
+    /// When to rekey, when to delete (RFC 7296 §2.8 lifetimes).
+    pub rekey_at: Option<Instant>,
+    pub expire_at: Option<Instant>,
+    /// ChildSaDown was already emitted (an operator delete stops traffic at once).
+    pub down_reported: bool,
 }
 
 /// An IKE SA.
@@ -132,6 +184,14 @@ pub(crate) struct IkeSa {
     pub wanted_child: Option<String>,
     /// Which attempt this is (initiator, counted from 1; see `keyingtries`).
     pub attempt: u32,
+    /// Our CREATE_CHILD_SA in flight.
+    pub creating: Option<CreateCtx>,
+    /// When to rekey the IKE SA.
+    pub rekey_at: Option<Instant>,
+    /// This SA was rekeyed into that one (it is being deleted; its children moved).
+    pub rekeyed_to: Option<IkeSaId>,
+    /// CREATE_CHILD_SA exchanges waiting for their turn (window size 1, RFC 7296 §2.3).
+    pub queued_creates: std::collections::VecDeque<CreateKind>,
 }
 
 impl IkeSa {
@@ -184,6 +244,10 @@ impl IkeSa {
             keepalive_deadline: None,
             wanted_child: None,
             attempt: 1,
+            creating: None,
+            rekey_at: None,
+            rekeyed_to: None,
+            queued_creates: std::collections::VecDeque::new(),
         }
     }
 

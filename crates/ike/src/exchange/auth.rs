@@ -4,16 +4,17 @@
 use std::time::Instant;
 
 use crypto::proposal::Protocol;
-use crypto::{kdf, Cipher, SecretBytes, Suite};
+use crypto::SecretBytes;
 use wire::ike::{AuthPayload, ExchangeType, Notify, NotifyType, Payload, TsPayload};
 use wire::{Identity, TrafficSelector};
 
+use super::child::{spi_bytes, spi_from, ts_list, NewChild};
 use super::{describe_proposals, error_notify, has_notify, is_child_error};
 use crate::auth::psk_auth;
 use crate::config::IkeConfig;
 use crate::engine::Engine;
-use crate::event::{ChildSaInstall, Event, SaKeys};
-use crate::sa::{ChildSa, ChildState, IkeSa, IkeState, PendingChild, RequestKind};
+use crate::event::Event;
+use crate::sa::{IkeSa, IkeState, PendingChild, RequestKind};
 use crate::{proposal, ts};
 
 /// The payloads of an IKE_AUTH message we look at.
@@ -45,68 +46,7 @@ impl<'a> AuthMsg<'a> {
     }
 }
 
-fn spi_bytes(spi: u32) -> Vec<u8> {
-    spi.to_be_bytes().to_vec()
-}
-
-fn spi_from(b: &[u8]) -> Option<u32> {
-    <[u8; 4]>::try_from(b).ok().map(u32::from_be_bytes)
-}
-
-fn ts_list(v: &[TrafficSelector]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl Engine {
-    /// Child SA keys from KEYMAT = prf+(SK_d, Ni | Nr) (RFC 7296 §2.17): initiator-to-responder
-    /// encryption and integrity keys first, then responder-to-initiator. Returns (inbound,
-    /// outbound) for our role.
-    fn child_keys(
-        sa: &IkeSa,
-        suite: &Suite,
-        our_spi: u32,
-        peer_spi: u32,
-    ) -> Option<(SaKeys, SaKeys)> {
-        let keys = sa.keys.as_ref()?;
-        let ekl = Cipher::encr_keymat_len(suite.encr).ok()?;
-        let ikl = match suite.integ {
-            Some(i) => Cipher::integ_key_len(i).ok()?,
-            None => 0,
-        };
-        let mut km = kdf::child_keymat(
-            keys.prf,
-            keys.sk_d.as_slice(),
-            None,
-            &sa.ni,
-            &sa.nr,
-            2 * (ekl + ikl),
-        )
-        .ok()?;
-        let ei = km.take_front(ekl);
-        let ai = km.take_front(ikl);
-        let er = km.take_front(ekl);
-        let ar = km.take_front(ikl);
-        let i_to_r = |spi| SaKeys {
-            spi,
-            encr_key: ei.clone(),
-            integ_key: ai.clone(),
-        };
-        let r_to_i = |spi| SaKeys {
-            spi,
-            encr_key: er.clone(),
-            integ_key: ar.clone(),
-        };
-        // Packets towards the responder carry the responder's SPI, and vice versa.
-        Some(if sa.initiator {
-            (r_to_i(our_spi), i_to_r(peer_spi))
-        } else {
-            (i_to_r(our_spi), r_to_i(peer_spi))
-        })
-    }
-
     fn psk_for(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
         self.creds.psk(local, remote)
     }
@@ -249,6 +189,7 @@ impl Engine {
         );
         sa.state = IkeState::Established;
         sa.established_at = Some(now);
+        sa.rekey_at = self.ike_rekey_at(now);
         sa.half_open_deadline = None;
         self.half_open.remove(&(sa.remote, sa.spi_i));
         sa.local_id = Some(our_id.clone());
@@ -275,19 +216,19 @@ impl Engine {
         ];
         if let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) {
             match self.responder_child(sa, props, tsi, tsr) {
-                Ok((child, install, chosen_num)) => {
+                Ok((nc, chosen_num)) => {
                     resp.push(Payload::Sa(vec![proposal::suite_to_wire(
-                        &child.suite,
+                        &nc.suite,
                         chosen_num,
-                        spi_bytes(child.inbound_spi),
+                        spi_bytes(nc.inbound.spi),
                     )]));
                     resp.push(Payload::TsI(TsPayload {
-                        selectors: child.remote_ts.clone(),
+                        selectors: nc.remote_ts.clone(),
                     }));
                     resp.push(Payload::TsR(TsPayload {
-                        selectors: child.local_ts.clone(),
+                        selectors: nc.local_ts.clone(),
                     }));
-                    self.child_up(sa, child, install);
+                    self.install_child(sa, now, nc);
                 }
                 Err(n) => resp.push(Payload::Notify(Notify::new(n, vec![]))),
             }
@@ -337,21 +278,10 @@ impl Engine {
         props: &[wire::ike::Proposal],
         tsi: &[TrafficSelector],
         tsr: &[TrafficSelector],
-    ) -> Result<(ChildSa, Box<ChildSaInstall>, u8), NotifyType> {
+    ) -> Result<(NewChild, u8), NotifyType> {
         let id = sa.id;
         let name = &sa.cfg.name;
-        let mut chosen = None;
-        for c in &sa.cfg.children {
-            let remote_conf = ts::resolve(&c.remote_ts, sa.remote.ip());
-            let local_conf = ts::resolve(&c.local_ts, sa.local.ip());
-            let ni = ts::narrow(tsi, &remote_conf);
-            let nr = ts::narrow(tsr, &local_conf);
-            if !ni.is_empty() && !nr.is_empty() {
-                chosen = Some((c.clone(), ni, nr));
-                break;
-            }
-        }
-        let Some((child_cfg, remote_ts, local_ts)) = chosen else {
+        let Some((child_cfg, remote_ts, local_ts)) = Self::child_for_selectors(sa, tsi, tsr) else {
             tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: traffic selectors {} === {} unacceptable; sending TS_UNACCEPTABLE", ts_list(tsi), ts_list(tsr));
             return Err(NotifyType::TS_UNACCEPTABLE);
         };
@@ -368,64 +298,25 @@ impl Engine {
         };
         let num = p.num;
         let our_spi = self.alloc_esp_spi();
-        let Some((inbound, outbound)) = Self::child_keys(sa, &suite, our_spi, peer_spi) else {
+        let Some((inbound, outbound)) =
+            Self::child_keys(sa, &suite, None, &sa.ni, &sa.nr, false, our_spi, peer_spi)
+        else {
             self.esp_spis.remove(&our_spi);
             return Err(NotifyType::NO_PROPOSAL_CHOSEN);
         };
-        Ok(self.make_child(
-            sa, child_cfg, suite, local_ts, remote_ts, inbound, outbound, num,
+        Ok((
+            NewChild {
+                cfg: child_cfg,
+                suite,
+                local_ts,
+                remote_ts,
+                inbound,
+                outbound,
+                replaces: None,
+                outbound_now: true,
+            },
+            num,
         ))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn make_child(
-        &mut self,
-        sa: &IkeSa,
-        cfg: crate::config::ChildConfig,
-        suite: Suite,
-        local_ts: Vec<TrafficSelector>,
-        remote_ts: Vec<TrafficSelector>,
-        inbound: SaKeys,
-        outbound: SaKeys,
-        num: u8,
-    ) -> (ChildSa, Box<ChildSaInstall>, u8) {
-        let cid = self.alloc_child_id();
-        let child = ChildSa {
-            id: cid,
-            cfg: cfg.clone(),
-            inbound_spi: inbound.spi,
-            outbound_spi: outbound.spi,
-            suite,
-            local_ts: local_ts.clone(),
-            remote_ts: remote_ts.clone(),
-            state: ChildState::Installed,
-        };
-        let install = Box::new(ChildSaInstall {
-            ike_sa: sa.id,
-            child: cid,
-            name: cfg.name.clone(),
-            connection: sa.cfg.name.clone(),
-            mode: cfg.mode,
-            encap: sa.nat.any() || sa.cfg.encap,
-            local: sa.local,
-            remote: sa.remote,
-            local_ts,
-            remote_ts,
-            suite,
-            inbound,
-            outbound,
-        });
-        (child, install, num)
-    }
-
-    fn child_up(&mut self, sa: &mut IkeSa, child: ChildSa, install: Box<ChildSaInstall>) {
-        tracing::info!(ike_sa = %sa.id, child_sa = %child.id,
-            "CHILD_SA {}{{{}}} established with SPIs {:08x}_i {:08x}_o and TS {} === {} ({})",
-            child.cfg.name, child.id, child.inbound_spi, child.outbound_spi,
-            ts_list(&child.local_ts), ts_list(&child.remote_ts), child.suite);
-        sa.children.push(child);
-        self.stats.child_established += 1;
-        self.events.push_back(Event::ChildSaUp(install));
     }
 
     /// INITIAL_CONTACT (RFC 7296 §2.4): the peer has no other SAs with us; drop ours with the
@@ -526,6 +417,7 @@ impl Engine {
         }
         sa.state = IkeState::Established;
         sa.established_at = Some(now);
+        sa.rekey_at = self.ike_rekey_at(now);
         sa.remote_id = Some(idr.clone());
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
@@ -565,21 +457,26 @@ impl Engine {
             self.esp_spis.remove(&pending.spi);
             return true;
         }
-        let Some((inbound, outbound)) = Self::child_keys(sa, &suite, pending.spi, peer_spi) else {
+        let Some((inbound, outbound)) =
+            Self::child_keys(sa, &suite, None, &sa.ni, &sa.nr, true, pending.spi, peer_spi)
+        else {
             self.esp_spis.remove(&pending.spi);
             return true;
         };
-        let (child, install, _) = self.make_child(
+        self.install_child(
             sa,
-            pending.cfg,
-            suite,
-            tsi.to_vec(),
-            tsr.to_vec(),
-            inbound,
-            outbound,
-            0,
+            now,
+            NewChild {
+                cfg: pending.cfg,
+                suite,
+                local_ts: tsi.to_vec(),
+                remote_ts: tsr.to_vec(),
+                inbound,
+                outbound,
+                replaces: None,
+                outbound_now: true,
+            },
         );
-        self.child_up(sa, child, install);
         true
     }
 }

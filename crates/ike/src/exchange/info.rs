@@ -6,7 +6,7 @@ use wire::ike::{DeletePayload, ExchangeType, NotifyType, Payload, ProtocolId};
 
 use super::error_notify;
 use crate::engine::Engine;
-use crate::event::{ChildSaId, Event};
+use crate::event::ChildSaId;
 use crate::sa::{ChildState, IkeSa, RequestKind};
 
 impl Engine {
@@ -86,30 +86,28 @@ impl Engine {
                         };
                         let spi = u32::from_be_bytes(b);
                         // The peer names its inbound SPI: our outbound one (RFC 7296 §3.11).
-                        if let Some(pos) = sa.children.iter().position(|c| c.outbound_spi == spi) {
-                            let c = sa.children.remove(pos);
-                            tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted by peer", c.cfg.name, c.id);
-                            self.esp_spis.remove(&c.inbound_spi);
-                            if c.state == ChildState::Deleting {
-                                // A delete collision (RFC 7296 §1.4.1): ours is in flight and
-                                // the child was reported down already; answer with nothing.
-                                continue;
-                            }
-                            our_deleted_spis.push(c.inbound_spi.to_be_bytes().to_vec());
-                            self.events.push_back(Event::ChildSaDown {
-                                ike_sa: id,
-                                child: c.id,
-                                inbound_spi: c.inbound_spi,
-                                outbound_spi: c.outbound_spi,
-                            });
+                        let Some(c) = sa.children.iter().find(|c| c.outbound_spi == spi) else {
+                            continue;
+                        };
+                        let (cid, deleting, in_spi) =
+                            (c.id, c.state == ChildState::Deleting, c.inbound_spi);
+                        tracing::info!(ike_sa = %id, child_sa = %cid, "CHILD_SA {}{{{cid}}} deleted by peer", c.cfg.name);
+                        if !deleting {
+                            our_deleted_spis.push(in_spi.to_be_bytes().to_vec());
                         }
+                        // A delete collision (RFC 7296 §1.4.1): ours is in flight; answer
+                        // without a Delete payload.
+                        self.child_gone(sa, cid);
+                        continue;
                     }
                 }
                 _ => {}
             }
         }
         if delete_ike {
-            tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] deleted by peer {}", sa.remote);
+            if sa.rekeyed_to.is_none() {
+                tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] deleted by peer {}", sa.remote);
+            }
             self.send_response(sa, ExchangeType::Informational, mid, &[]);
             // close_action = start: bring the connection up again.
             let restart: Vec<String> = sa
@@ -163,7 +161,9 @@ impl Engine {
         let id = sa.id;
         match kind {
             RequestKind::DeleteIke => {
-                tracing::info!(ike_sa = %id, "IKE_SA {}[{id}] deleted", sa.cfg.name);
+                if sa.rekeyed_to.is_none() {
+                    tracing::info!(ike_sa = %id, "IKE_SA {}[{id}] deleted", sa.cfg.name);
+                }
                 self.down(sa, "deleted");
                 false
             }
@@ -172,12 +172,10 @@ impl Engine {
                 false
             }
             RequestKind::DeleteChild(c) => {
-                // Reported down when the delete was started (`terminate_child`).
-                if let Some(pos) = sa.children.iter().position(|x| x.id == c) {
-                    let c = sa.children.remove(pos);
-                    tracing::info!(ike_sa = %id, child_sa = %c.id, "CHILD_SA {}{{{}}} deleted", c.cfg.name, c.id);
-                    self.esp_spis.remove(&c.inbound_spi);
+                if let Some(ch) = sa.children.iter().find(|x| x.id == c) {
+                    tracing::info!(ike_sa = %id, child_sa = %c, "CHILD_SA {}{{{c}}} deleted", ch.cfg.name);
                 }
+                self.child_gone(sa, c);
                 true
             }
             _ => true,

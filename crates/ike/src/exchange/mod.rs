@@ -1,6 +1,8 @@
 //! One file per exchange (RFC 7296 §1.2–§1.4), plus helpers to read payload lists.
 
 mod auth;
+mod child;
+mod create_child;
 mod info;
 mod init;
 

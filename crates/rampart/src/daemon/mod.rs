@@ -283,7 +283,9 @@ impl Daemon {
                     self.dp.update_peer(c.0, remote);
                 }
             }
-            Event::IkeSaUp { .. } => {}
+            // The data plane matches policies in install order, so a rekeyed Child SA takes over
+            // sending when the SA it replaces is removed (ChildSaDown): nothing to do here.
+            Event::IkeSaUp { .. } | Event::ChildSaOutbound { .. } | Event::IkeSaRekeyed { .. } => {}
             Event::IkeSaDown {
                 ike_sa,
                 connection,

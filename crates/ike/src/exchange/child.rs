@@ -1,0 +1,240 @@
+//! What IKE_AUTH and CREATE_CHILD_SA share about Child SAs: reading the child payloads, choosing
+//! a configuration by selectors (RFC 7296 §2.9), deriving keys (§2.17), installing.
+
+use std::time::{Duration, Instant};
+
+use crypto::{kdf, Cipher, Suite};
+use wire::ike::{Payload, Proposal, TsPayload};
+use wire::TrafficSelector;
+
+use crate::config::ChildConfig;
+use crate::engine::Engine;
+use crate::event::{ChildSaId, ChildSaInstall, Event, SaKeys};
+use crate::sa::{ChildSa, ChildState, IkeSa};
+use crate::ts;
+
+/// The Child-SA payloads of a message (IKE_AUTH or CREATE_CHILD_SA).
+#[derive(Default)]
+pub(crate) struct ChildPayloads<'a> {
+    pub sa: Option<&'a [Proposal]>,
+    pub tsi: Option<&'a [TrafficSelector]>,
+    pub tsr: Option<&'a [TrafficSelector]>,
+    pub nonce: Option<&'a [u8]>,
+    pub ke: Option<&'a wire::ike::KePayload>,
+}
+
+impl<'a> ChildPayloads<'a> {
+    pub fn read(payloads: &'a [Payload]) -> Self {
+        let mut m = ChildPayloads::default();
+        for p in payloads {
+            match p {
+                Payload::Sa(s) => m.sa = m.sa.or(Some(s)),
+                Payload::TsI(TsPayload { selectors }) => m.tsi = m.tsi.or(Some(selectors)),
+                Payload::TsR(TsPayload { selectors }) => m.tsr = m.tsr.or(Some(selectors)),
+                Payload::Nonce(n) => m.nonce = m.nonce.or(Some(n)),
+                Payload::Ke(k) => m.ke = m.ke.or(Some(k)),
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+pub(crate) fn spi_bytes(spi: u32) -> Vec<u8> {
+    spi.to_be_bytes().to_vec()
+}
+
+pub(crate) fn spi_from(b: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(b).ok().map(u32::from_be_bytes)
+}
+
+pub(crate) fn ts_list(v: &[TrafficSelector]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A Child SA ready to be installed.
+pub(crate) struct NewChild {
+    pub cfg: ChildConfig,
+    pub suite: Suite,
+    pub local_ts: Vec<TrafficSelector>,
+    pub remote_ts: Vec<TrafficSelector>,
+    pub inbound: SaKeys,
+    pub outbound: SaKeys,
+    pub replaces: Option<ChildSaId>,
+    pub outbound_now: bool,
+}
+
+impl Engine {
+    /// Child SA keys: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) (RFC 7296 §2.17), keys for
+    /// the exchange initiator's outbound direction first. Returns (inbound, outbound).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn child_keys(
+        sa: &IkeSa,
+        suite: &Suite,
+        g_ir: Option<&[u8]>,
+        ni: &[u8],
+        nr: &[u8],
+        exchange_initiator: bool,
+        our_spi: u32,
+        peer_spi: u32,
+    ) -> Option<(SaKeys, SaKeys)> {
+        let keys = sa.keys.as_ref()?;
+        let ekl = Cipher::encr_keymat_len(suite.encr).ok()?;
+        let ikl = match suite.integ {
+            Some(i) => Cipher::integ_key_len(i).ok()?,
+            None => 0,
+        };
+        let mut km =
+            kdf::child_keymat(keys.prf, keys.sk_d.as_slice(), g_ir, ni, nr, 2 * (ekl + ikl)).ok()?;
+        let ei = km.take_front(ekl);
+        let ai = km.take_front(ikl);
+        let er = km.take_front(ekl);
+        let ar = km.take_front(ikl);
+        let i_to_r = |spi| SaKeys {
+            spi,
+            encr_key: ei.clone(),
+            integ_key: ai.clone(),
+        };
+        let r_to_i = |spi| SaKeys {
+            spi,
+            encr_key: er.clone(),
+            integ_key: ar.clone(),
+        };
+        // Packets towards the exchange's responder carry the responder's SPI, and vice versa.
+        Some(if exchange_initiator {
+            (r_to_i(our_spi), i_to_r(peer_spi))
+        } else {
+            (i_to_r(our_spi), r_to_i(peer_spi))
+        })
+    }
+
+    /// The first configured child whose selectors overlap the proposed ones, with the narrowed
+    /// selectors (RFC 7296 §2.9): (config, remote side = TSi, local side = TSr).
+    pub(crate) fn child_for_selectors(
+        sa: &IkeSa,
+        tsi: &[TrafficSelector],
+        tsr: &[TrafficSelector],
+    ) -> Option<(ChildConfig, Vec<TrafficSelector>, Vec<TrafficSelector>)> {
+        sa.cfg.children.iter().find_map(|c| {
+            Self::narrow_for(sa, c, tsi, tsr).map(|(i, r)| (c.clone(), i, r))
+        })
+    }
+
+    /// Narrows proposed selectors against one child's configuration: (TSi, TSr), or `None`.
+    pub(crate) fn narrow_for(
+        sa: &IkeSa,
+        c: &ChildConfig,
+        tsi: &[TrafficSelector],
+        tsr: &[TrafficSelector],
+    ) -> Option<(Vec<TrafficSelector>, Vec<TrafficSelector>)> {
+        let ni = ts::narrow(tsi, &ts::resolve(&c.remote_ts, sa.remote.ip()));
+        let nr = ts::narrow(tsr, &ts::resolve(&c.local_ts, sa.local.ip()));
+        (!ni.is_empty() && !nr.is_empty()).then_some((ni, nr))
+    }
+
+    /// When a new Child SA should be rekeyed (with jitter, so both peers rarely collide) and
+    /// when it expires.
+    pub(crate) fn child_lifetimes(&mut self, now: Instant) -> (Option<Instant>, Option<Instant>) {
+        let rekey = self.cfg.child_rekey_time;
+        if rekey.is_zero() {
+            return (None, None);
+        }
+        let jitter = self.jitter(rekey / 10);
+        let life = self.cfg.child_life_time.unwrap_or(rekey + rekey / 10);
+        (Some(now + rekey - jitter), Some(now + life))
+    }
+
+    /// A random duration in `0..max`.
+    pub(crate) fn jitter(&mut self, max: Duration) -> Duration {
+        if max.is_zero() {
+            return Duration::ZERO;
+        }
+        let mut b = [0u8; 8];
+        self.rng.fill(&mut b);
+        let ms = u64::from_be_bytes(b) % (max.as_millis().max(1) as u64);
+        Duration::from_millis(ms)
+    }
+
+    /// Installs a Child SA: state, timers, log line, event. Returns its id.
+    pub(crate) fn install_child(&mut self, sa: &mut IkeSa, now: Instant, nc: NewChild) -> ChildSaId {
+        let cid = self.alloc_child_id();
+        let (rekey_at, expire_at) = self.child_lifetimes(now);
+        let child = ChildSa {
+            id: cid,
+            cfg: nc.cfg.clone(),
+            inbound_spi: nc.inbound.spi,
+            outbound_spi: nc.outbound.spi,
+            suite: nc.suite,
+            local_ts: nc.local_ts.clone(),
+            remote_ts: nc.remote_ts.clone(),
+            state: ChildState::Installed,
+            outbound_active: nc.outbound_now,
+            successor: None,
+            rekey_at,
+            expire_at,
+            down_reported: false,
+        };
+        let verb = if nc.replaces.is_some() { "rekeyed" } else { "established" };
+        tracing::info!(ike_sa = %sa.id, child_sa = %cid,
+            "CHILD_SA {}{{{cid}}} {verb} with SPIs {:08x}_i {:08x}_o and TS {} === {} ({}){}",
+            child.cfg.name, child.inbound_spi, child.outbound_spi,
+            ts_list(&child.local_ts), ts_list(&child.remote_ts), child.suite,
+            nc.replaces.map_or(String::new(), |o| format!(", replacing {{{o}}}")));
+        let install = Box::new(ChildSaInstall {
+            ike_sa: sa.id,
+            child: cid,
+            name: nc.cfg.name.clone(),
+            connection: sa.cfg.name.clone(),
+            mode: nc.cfg.mode,
+            encap: sa.nat.any() || sa.cfg.encap,
+            local: sa.local,
+            remote: sa.remote,
+            local_ts: nc.local_ts,
+            remote_ts: nc.remote_ts,
+            suite: nc.suite,
+            inbound: nc.inbound,
+            outbound: nc.outbound,
+            replaces: nc.replaces,
+            outbound_now: nc.outbound_now,
+        });
+        if let Some(old) = nc.replaces {
+            if let Some(o) = sa.children.iter_mut().find(|c| c.id == old) {
+                o.successor = Some(cid);
+                o.rekey_at = None;
+            }
+        }
+        sa.children.push(child);
+        self.stats.child_established += 1;
+        self.events.push_back(Event::ChildSaUp(install));
+        cid
+    }
+
+    /// Removes a Child SA that is gone (deleted by either side, or replaced): its successor, if
+    /// any and not yet sending, starts sending first, so no packet is lost (RFC 7296 §2.8).
+    pub(crate) fn child_gone(&mut self, sa: &mut IkeSa, child: ChildSaId) {
+        let Some(pos) = sa.children.iter().position(|c| c.id == child) else {
+            return;
+        };
+        let c = sa.children.remove(pos);
+        self.esp_spis.remove(&c.inbound_spi);
+        if let Some(next) = c.successor {
+            if let Some(n) = sa.children.iter_mut().find(|x| x.id == next) {
+                if !n.outbound_active {
+                    n.outbound_active = true;
+                    self.events.push_back(Event::ChildSaOutbound { ike_sa: sa.id, child: next });
+                }
+            }
+        }
+        if !c.down_reported {
+            self.events.push_back(Event::ChildSaDown {
+                ike_sa: sa.id,
+                child: c.id,
+                inbound_spi: c.inbound_spi,
+                outbound_spi: c.outbound_spi,
+            });
+        }
+    }
+}
