@@ -19,6 +19,34 @@ impl Engine {
         child: Option<&str>,
         source: Option<IpAddr>,
     ) -> Result<IkeSaId, InitiateError> {
+        // A named child of a connection that is already up rides on the existing IKE SA
+        // (CREATE_CHILD_SA, RFC 7296 §1.3.1).
+        if let Some(name) = child {
+            let existing = self
+                .sas
+                .values()
+                .find(|s| {
+                    s.cfg.name == conn && s.state == IkeState::Established && s.rekeyed_to.is_none()
+                })
+                .map(|s| s.id);
+            if let Some(id) = existing {
+                if let Some(mut sa) = self.sas.remove(&id) {
+                    let known = sa.cfg.children.iter().any(|c| c.name == name);
+                    let up = sa
+                        .children
+                        .iter()
+                        .any(|c| c.cfg.name == name && c.state == ChildState::Installed);
+                    if known && !up {
+                        self.queue_create(&mut sa, now, CreateKind::NewChild(name.to_string()));
+                    }
+                    self.sas.insert(id, sa);
+                    if !known {
+                        return Err(InitiateError::UnknownChild(conn.into(), name.into()));
+                    }
+                    return Ok(id);
+                }
+            }
+        }
         self.initiate_attempt(now, conn, child, source, 1)
     }
 
@@ -253,6 +281,17 @@ impl Engine {
             .map(|s| s.id)
     }
 
+    /// Test-only impairment: forget a Child SA without telling the peer (a peer that lost
+    /// state). Not for production use.
+    #[doc(hidden)]
+    pub fn forget_child_for_testing(&mut self, child: ChildSaId) {
+        if let Some(id) = self.sa_of_child(child) {
+            if let Some(sa) = self.sas.get_mut(&id) {
+                sa.children.retain(|c| c.id != child);
+            }
+        }
+    }
+
     /// True when no IKE SA is left (the driver waits for this on shutdown).
     pub fn is_idle(&self) -> bool {
         self.sas.is_empty()
@@ -299,5 +338,4 @@ impl Engine {
             })
             .collect()
     }
-
 }

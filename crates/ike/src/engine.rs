@@ -202,7 +202,11 @@ impl Engine {
         d.extend(sa.keepalive_deadline);
         if sa.state == IkeState::Established && sa.rekeyed_to.is_none() {
             d.extend(sa.rekey_at);
-            for c in sa.children.iter().filter(|c| c.state == ChildState::Installed) {
+            for c in sa
+                .children
+                .iter()
+                .filter(|c| c.state == ChildState::Installed)
+            {
                 d.extend(c.expire_at);
                 if c.successor.is_none() {
                     d.extend(c.rekey_at);
@@ -671,7 +675,11 @@ impl Engine {
             });
         }
         // A rekeyed SA's end is not an outage: its children live on in the new SA.
-        let reason = if sa.rekeyed_to.is_some() { "rekeyed" } else { reason };
+        let reason = if sa.rekeyed_to.is_some() {
+            "rekeyed"
+        } else {
+            reason
+        };
         *self.stats.ike_down.entry(reason.to_string()).or_insert(0) += 1;
         self.events.push_back(Event::IkeSaDown {
             ike_sa: sa.id,

@@ -120,7 +120,6 @@ impl Engine {
         true
     }
 
-
     /// Rekeying by time and hard lifetimes (RFC 7296 §2.8).
     fn rekey_timers(&mut self, sa: &mut IkeSa, now: Instant) {
         if sa.state != IkeState::Established || sa.rekeyed_to.is_some() {

@@ -457,9 +457,16 @@ impl Engine {
             self.esp_spis.remove(&pending.spi);
             return true;
         }
-        let Some((inbound, outbound)) =
-            Self::child_keys(sa, &suite, None, &sa.ni, &sa.nr, true, pending.spi, peer_spi)
-        else {
+        let Some((inbound, outbound)) = Self::child_keys(
+            sa,
+            &suite,
+            None,
+            &sa.ni,
+            &sa.nr,
+            true,
+            pending.spi,
+            peer_spi,
+        ) else {
             self.esp_spis.remove(&pending.spi);
             return true;
         };

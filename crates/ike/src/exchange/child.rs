@@ -87,8 +87,15 @@ impl Engine {
             Some(i) => Cipher::integ_key_len(i).ok()?,
             None => 0,
         };
-        let mut km =
-            kdf::child_keymat(keys.prf, keys.sk_d.as_slice(), g_ir, ni, nr, 2 * (ekl + ikl)).ok()?;
+        let mut km = kdf::child_keymat(
+            keys.prf,
+            keys.sk_d.as_slice(),
+            g_ir,
+            ni,
+            nr,
+            2 * (ekl + ikl),
+        )
+        .ok()?;
         let ei = km.take_front(ekl);
         let ai = km.take_front(ikl);
         let er = km.take_front(ekl);
@@ -118,9 +125,10 @@ impl Engine {
         tsi: &[TrafficSelector],
         tsr: &[TrafficSelector],
     ) -> Option<(ChildConfig, Vec<TrafficSelector>, Vec<TrafficSelector>)> {
-        sa.cfg.children.iter().find_map(|c| {
-            Self::narrow_for(sa, c, tsi, tsr).map(|(i, r)| (c.clone(), i, r))
-        })
+        sa.cfg
+            .children
+            .iter()
+            .find_map(|c| Self::narrow_for(sa, c, tsi, tsr).map(|(i, r)| (c.clone(), i, r)))
     }
 
     /// Narrows proposed selectors against one child's configuration: (TSi, TSr), or `None`.
@@ -159,7 +167,12 @@ impl Engine {
     }
 
     /// Installs a Child SA: state, timers, log line, event. Returns its id.
-    pub(crate) fn install_child(&mut self, sa: &mut IkeSa, now: Instant, nc: NewChild) -> ChildSaId {
+    pub(crate) fn install_child(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        nc: NewChild,
+    ) -> ChildSaId {
         let cid = self.alloc_child_id();
         let (rekey_at, expire_at) = self.child_lifetimes(now);
         let child = ChildSa {
@@ -177,7 +190,11 @@ impl Engine {
             expire_at,
             down_reported: false,
         };
-        let verb = if nc.replaces.is_some() { "rekeyed" } else { "established" };
+        let verb = if nc.replaces.is_some() {
+            "rekeyed"
+        } else {
+            "established"
+        };
         tracing::info!(ike_sa = %sa.id, child_sa = %cid,
             "CHILD_SA {}{{{cid}}} {verb} with SPIs {:08x}_i {:08x}_o and TS {} === {} ({}){}",
             child.cfg.name, child.inbound_spi, child.outbound_spi,
@@ -224,7 +241,10 @@ impl Engine {
             if let Some(n) = sa.children.iter_mut().find(|x| x.id == next) {
                 if !n.outbound_active {
                     n.outbound_active = true;
-                    self.events.push_back(Event::ChildSaOutbound { ike_sa: sa.id, child: next });
+                    self.events.push_back(Event::ChildSaOutbound {
+                        ike_sa: sa.id,
+                        child: next,
+                    });
                 }
             }
         }

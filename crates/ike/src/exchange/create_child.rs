@@ -52,19 +52,29 @@ impl Engine {
 
     /// Starts a CREATE_CHILD_SA of `kind` (our request). `group` forces the key exchange
     /// (after INVALID_KE_PAYLOAD). Returns false when nothing was sent.
-    pub(crate) fn start_create(&mut self, sa: &mut IkeSa, now: Instant, kind: CreateKind, group: Option<KeId>) -> bool {
+    pub(crate) fn start_create(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        kind: CreateKind,
+        group: Option<KeId>,
+    ) -> bool {
         let ni = self.random_bytes(NONCE_LEN);
         let mut inner = Vec::new();
         let (cfg, spi, tsi, tsr, group) = match &kind {
             CreateKind::RekeyIke => {
                 let spi = self.alloc_ike_spi();
-                let g = group.or_else(|| sa.suite.and_then(|s| s.ke)).or_else(|| proposal::our_groups(&sa.cfg.proposals).first().copied());
+                let g = group
+                    .or_else(|| sa.suite.and_then(|s| s.ke))
+                    .or_else(|| proposal::our_groups(&sa.cfg.proposals).first().copied());
                 let props = sa
                     .cfg
                     .proposals
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi.to_be_bytes().to_vec(), true))
+                    .map(|(i, p)| {
+                        proposal::spec_to_wire(p, (i + 1) as u8, spi.to_be_bytes().to_vec(), true)
+                    })
                     .collect();
                 inner.push(Payload::Sa(props));
                 (None, spi, Vec::new(), Vec::new(), g)
@@ -75,7 +85,9 @@ impl Engine {
                 };
                 let (tsi, tsr) = match kind {
                     CreateKind::RekeyChild(old, _) => {
-                        let Some(o) = sa.children.iter().find(|c| c.id == old && c.state == ChildState::Installed && c.successor.is_none()) else {
+                        let Some(o) = sa.children.iter().find(|c| {
+                            c.id == old && c.state == ChildState::Installed && c.successor.is_none()
+                        }) else {
                             return false;
                         };
                         // RFC 7296 §1.3.3: REKEY_SA names the SA being rekeyed by the SPI we
@@ -93,7 +105,13 @@ impl Engine {
                 };
                 let spi = self.alloc_esp_spi();
                 // PFS: the first key exchange named in the child's ESP proposals.
-                let g = group.or_else(|| cfg.esp_proposals.iter().flat_map(|p| p.ke.iter()).copied().find(|k| *k != KeId::None));
+                let g = group.or_else(|| {
+                    cfg.esp_proposals
+                        .iter()
+                        .flat_map(|p| p.ke.iter())
+                        .copied()
+                        .find(|k| *k != KeId::None)
+                });
                 let props = cfg
                     .esp_proposals
                     .iter()
@@ -123,8 +141,12 @@ impl Engine {
             None => None,
         };
         if !tsi.is_empty() {
-            inner.push(Payload::TsI(TsPayload { selectors: tsi.clone() }));
-            inner.push(Payload::TsR(TsPayload { selectors: tsr.clone() }));
+            inner.push(Payload::TsI(TsPayload {
+                selectors: tsi.clone(),
+            }));
+            inner.push(Payload::TsR(TsPayload {
+                selectors: tsr.clone(),
+            }));
         }
         let what = match &kind {
             CreateKind::RekeyIke => "rekeying IKE_SA".to_string(),
@@ -142,12 +164,23 @@ impl Engine {
             tsr,
             collision: None,
         });
-        self.send_request(sa, now, RequestKind::CreateChildSa, ExchangeType::CreateChildSa, &inner);
+        self.send_request(
+            sa,
+            now,
+            RequestKind::CreateChildSa,
+            ExchangeType::CreateChildSa,
+            &inner,
+        );
         true
     }
 
     /// The answer to our CREATE_CHILD_SA. Returns whether to keep the SA.
-    pub(crate) fn create_child_response(&mut self, sa: &mut IkeSa, now: Instant, inner: &[Payload]) -> bool {
+    pub(crate) fn create_child_response(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        inner: &[Payload],
+    ) -> bool {
         let Some(ctx) = sa.creating.take() else {
             return true;
         };
@@ -176,7 +209,16 @@ impl Engine {
                 return true;
             }
         };
-        let CreateCtx { kind, cfg, ni, ke, spi, tsi, tsr, collision } = ctx;
+        let CreateCtx {
+            kind,
+            cfg,
+            ni,
+            ke,
+            spi,
+            tsi,
+            tsr,
+            collision,
+        } = ctx;
         let secret = match (ke, peer_ke) {
             (Some(k), Some(peer)) => match k.complete(&peer) {
                 Ok(s) => Some(s),
@@ -190,12 +232,17 @@ impl Engine {
         };
         match kind {
             CreateKind::RekeyIke => {
-                let Some((suite, peer_spi)) = proposal::check_reply(&sa.cfg.proposals, props, Protocol::Ike, false) else {
+                let Some((suite, peer_spi)) =
+                    proposal::check_reply(&sa.cfg.proposals, props, Protocol::Ike, false)
+                else {
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose an IKE proposal we did not offer ({})", describe_proposals(props));
                     self.by_spi.remove(&spi);
                     return true;
                 };
-                let (Some(secret), Ok(spi_r)) = (secret, <[u8; 8]>::try_from(peer_spi.as_slice()).map(u64::from_be_bytes)) else {
+                let (Some(secret), Ok(spi_r)) = (
+                    secret,
+                    <[u8; 8]>::try_from(peer_spi.as_slice()).map(u64::from_be_bytes),
+                ) else {
                     self.by_spi.remove(&spi);
                     return true;
                 };
@@ -203,7 +250,10 @@ impl Engine {
                     self.by_spi.remove(&spi);
                     return true;
                 }
-                let Some(keys) = sa.keys.as_ref().and_then(|k| k.derive_rekey(&suite, secret.as_slice(), &ni, nr, spi, spi_r, true).ok()) else {
+                let Some(keys) = sa.keys.as_ref().and_then(|k| {
+                    k.derive_rekey(&suite, secret.as_slice(), &ni, nr, spi, spi_r, true)
+                        .ok()
+                }) else {
                     self.by_spi.remove(&spi);
                     return true;
                 };
@@ -269,7 +319,16 @@ impl Engine {
                     self.esp_spis.remove(&our_spi);
                     return true;
                 }
-                let Some((inbound, outbound)) = Self::child_keys(sa, &suite, secret.as_ref().map(SecretBytes::as_slice), &ni, nr, true, our_spi, peer_spi) else {
+                let Some((inbound, outbound)) = Self::child_keys(
+                    sa,
+                    &suite,
+                    secret.as_ref().map(SecretBytes::as_slice),
+                    &ni,
+                    nr,
+                    true,
+                    our_spi,
+                    peer_spi,
+                ) else {
                     self.esp_spis.remove(&our_spi);
                     return true;
                 };
@@ -297,7 +356,9 @@ impl Engine {
                         // RFC 7296 §2.8.1: our new SA is redundant; the peer's survives and
                         // the peer deletes the old one.
                         tracing::info!(ike_sa = %id, child_sa = %old, "IKE_SA {name}[{id}]: CHILD_SA rekey collision lost, deleting {{{new}}}");
-                        if let (Some(coll), Some(o)) = (&collision, sa.children.iter_mut().find(|c| c.id == old)) {
+                        if let (Some(coll), Some(o)) =
+                            (&collision, sa.children.iter_mut().find(|c| c.id == old))
+                        {
                             o.successor = Some(ChildSaId(coll.created));
                         }
                         self.delete_child_quietly(sa, now, new);
@@ -341,7 +402,14 @@ impl Engine {
     }
 
     /// Our CREATE_CHILD_SA was refused (RFC 7296 §2.21, §2.25).
-    fn create_failed(&mut self, sa: &mut IkeSa, now: Instant, ctx: CreateCtx, n: NotifyType, inner: &[Payload]) -> bool {
+    fn create_failed(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        ctx: CreateCtx,
+        n: NotifyType,
+        inner: &[Payload],
+    ) -> bool {
         let id = sa.id;
         let name = sa.cfg.name.clone();
         let what = match &ctx.kind {
@@ -357,9 +425,14 @@ impl Engine {
                 .and_then(KeId::from_u16);
             let acceptable = |g: KeId| match &ctx.kind {
                 CreateKind::RekeyIke => proposal::our_groups(&sa.cfg.proposals).contains(&g),
-                _ => ctx.cfg.as_ref().is_some_and(|c| c.esp_proposals.iter().any(|p| p.ke.contains(&g))),
+                _ => ctx
+                    .cfg
+                    .as_ref()
+                    .is_some_and(|c| c.esp_proposals.iter().any(|p| p.ke.contains(&g))),
             };
-            if let Some(g) = wanted.filter(|g| acceptable(*g) && Some(*g) != ctx.ke.as_ref().map(KeyExchange::id)) {
+            if let Some(g) = wanted
+                .filter(|g| acceptable(*g) && Some(*g) != ctx.ke.as_ref().map(KeyExchange::id))
+            {
                 tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: peer wants key exchange {g} for the {what}, retrying");
                 return {
                     self.start_create(sa, now, ctx.kind, Some(g));
@@ -370,7 +443,9 @@ impl Engine {
         match (&ctx.kind, n) {
             (_, NotifyType::TEMPORARY_FAILURE) => {
                 // RFC 7296 §2.25: the peer is busy with this SA; try again a little later.
-                let later = now + self.cfg.retransmit_timeout + self.jitter(self.cfg.retransmit_timeout * 2);
+                let later = now
+                    + self.cfg.retransmit_timeout
+                    + self.jitter(self.cfg.retransmit_timeout * 2);
                 tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: peer answered TEMPORARY_FAILURE to the {what}; retrying later");
                 match &ctx.kind {
                     CreateKind::RekeyIke => sa.rekey_at = Some(later),
@@ -424,7 +499,16 @@ impl Engine {
         nr: &[u8],
     ) -> IkeSaId {
         let id = self.alloc_sa_id();
-        let mut n = IkeSa::new(id, old.cfg.clone(), we_initiated, spi_i, spi_r, old.local, old.remote, now);
+        let mut n = IkeSa::new(
+            id,
+            old.cfg.clone(),
+            we_initiated,
+            spi_i,
+            spi_r,
+            old.local,
+            old.remote,
+            now,
+        );
         n.state = IkeState::Established;
         n.nat = old.nat;
         n.suite = Some(suite);
@@ -459,7 +543,13 @@ impl Engine {
     }
 
     /// The peer's CREATE_CHILD_SA request. Returns whether to keep the SA.
-    pub(crate) fn create_child_request(&mut self, sa: &mut IkeSa, now: Instant, mid: u32, inner: &[Payload]) -> bool {
+    pub(crate) fn create_child_request(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        mid: u32,
+        inner: &[Payload],
+    ) -> bool {
         let refuse = |e: &mut Engine, sa: &mut IkeSa, n: Notify| {
             e.send_response(sa, ExchangeType::CreateChildSa, mid, &[Payload::Notify(n)]);
             true
@@ -478,7 +568,10 @@ impl Engine {
         if rekey_ike {
             return self.respond_rekey_ike(sa, now, mid, props, ni, m.ke);
         }
-        let our_ike_rekey = matches!(sa.creating.as_ref().map(|c| &c.kind), Some(CreateKind::RekeyIke));
+        let our_ike_rekey = matches!(
+            sa.creating.as_ref().map(|c| &c.kind),
+            Some(CreateKind::RekeyIke)
+        );
         if our_ike_rekey {
             // RFC 7296 §2.25.2: no new Child SAs while the IKE SA is being rekeyed.
             return refuse(self, sa, Notify::new(NotifyType::TEMPORARY_FAILURE, vec![]));
@@ -518,16 +611,30 @@ impl Engine {
             }
         };
         let hint = m.ke.and_then(|k| KeId::from_u16(k.group));
-        let Some((suite, chosen)) = proposal::select(&cfg.esp_proposals, props, Protocol::Esp, hint, false) else {
+        let Some((suite, chosen)) =
+            proposal::select(&cfg.esp_proposals, props, Protocol::Esp, hint, false)
+        else {
             tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: no acceptable ESP proposal for CHILD_SA {}: peer offered {}; sending NO_PROPOSAL_CHOSEN", sa.cfg.name, sa.id, cfg.name, describe_proposals(props));
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         if suite.ke.is_some() && suite.ke != hint {
             let g = suite.ke.map_or(0, |k| k as u16);
-            return refuse(self, sa, Notify::new(NotifyType::INVALID_KE_PAYLOAD, g.to_be_bytes().to_vec()));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::INVALID_KE_PAYLOAD, g.to_be_bytes().to_vec()),
+            );
         }
         let Some(peer_spi) = spi_from(&chosen.spi) else {
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         let num = chosen.num;
         let nr = self.random_bytes(NONCE_LEN);
@@ -535,29 +642,57 @@ impl Engine {
         let secret = match (suite.ke, m.ke) {
             (Some(g), Some(peer)) => {
                 let Ok(k) = KeyExchange::generate(g, self.rng.as_mut()) else {
-                    return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+                    return refuse(
+                        self,
+                        sa,
+                        Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+                    );
                 };
                 let public = k.public_value().to_vec();
                 let Ok(s) = k.complete(&peer.data) else {
                     return refuse(self, sa, Notify::new(NotifyType::INVALID_SYNTAX, vec![]));
                 };
-                resp.push(Payload::Ke(KePayload { group: g as u16, data: public }));
+                resp.push(Payload::Ke(KePayload {
+                    group: g as u16,
+                    data: public,
+                }));
                 Some(s)
             }
             _ => None,
         };
         let our_spi = self.alloc_esp_spi();
-        let Some((inbound, outbound)) = Self::child_keys(sa, &suite, secret.as_ref().map(SecretBytes::as_slice), ni, &nr, false, our_spi, peer_spi) else {
+        let Some((inbound, outbound)) = Self::child_keys(
+            sa,
+            &suite,
+            secret.as_ref().map(SecretBytes::as_slice),
+            ni,
+            &nr,
+            false,
+            our_spi,
+            peer_spi,
+        ) else {
             self.esp_spis.remove(&our_spi);
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         let mut out = vec![
-            Payload::Sa(vec![proposal::suite_to_wire(&suite, num, spi_bytes(our_spi))]),
+            Payload::Sa(vec![proposal::suite_to_wire(
+                &suite,
+                num,
+                spi_bytes(our_spi),
+            )]),
             Payload::Nonce(nr.clone()),
         ];
         out.append(&mut resp);
-        out.push(Payload::TsI(TsPayload { selectors: remote_ts.clone() }));
-        out.push(Payload::TsR(TsPayload { selectors: local_ts.clone() }));
+        out.push(Payload::TsI(TsPayload {
+            selectors: remote_ts.clone(),
+        }));
+        out.push(Payload::TsR(TsPayload {
+            selectors: local_ts.clone(),
+        }));
         let new = self.install_child(
             sa,
             now,
@@ -576,7 +711,11 @@ impl Engine {
         if let (Some(old), Some(ctx)) = (replaces, sa.creating.as_mut()) {
             if ctx.kind.rekeys_child(old) {
                 // Both of us rekey this Child SA (RFC 7296 §2.8.1): settled when our answer comes.
-                ctx.collision = Some(Collision { created: new.0, ni: ni.to_vec(), nr });
+                ctx.collision = Some(Collision {
+                    created: new.0,
+                    ni: ni.to_vec(),
+                    nr,
+                });
             }
         }
         self.send_response(sa, ExchangeType::CreateChildSa, mid, &out);
@@ -598,26 +737,46 @@ impl Engine {
             true
         };
         // A Child SA exchange of ours is in flight: the peer should retry (RFC 7296 §2.25.2).
-        if matches!(sa.creating.as_ref().map(|c| &c.kind), Some(CreateKind::NewChild(_) | CreateKind::RekeyChild(..))) {
+        if matches!(
+            sa.creating.as_ref().map(|c| &c.kind),
+            Some(CreateKind::NewChild(_) | CreateKind::RekeyChild(..))
+        ) {
             return refuse(self, sa, Notify::new(NotifyType::TEMPORARY_FAILURE, vec![]));
         }
         let Some(ke) = ke else {
             return refuse(self, sa, Notify::new(NotifyType::INVALID_SYNTAX, vec![]));
         };
         let hint = KeId::from_u16(ke.group);
-        let Some((suite, chosen)) = proposal::select(&sa.cfg.proposals, props, Protocol::Ike, hint, false) else {
+        let Some((suite, chosen)) =
+            proposal::select(&sa.cfg.proposals, props, Protocol::Ike, hint, false)
+        else {
             tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: no acceptable proposal to rekey the IKE_SA: peer offered {}; sending NO_PROPOSAL_CHOSEN", sa.cfg.name, sa.id, describe_proposals(props));
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         if suite.ke != hint {
             let g = suite.ke.map_or(0, |k| k as u16);
-            return refuse(self, sa, Notify::new(NotifyType::INVALID_KE_PAYLOAD, g.to_be_bytes().to_vec()));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::INVALID_KE_PAYLOAD, g.to_be_bytes().to_vec()),
+            );
         }
-        let (Some(g), Ok(spi_i)) = (suite.ke, <[u8; 8]>::try_from(chosen.spi.as_slice()).map(u64::from_be_bytes)) else {
+        let (Some(g), Ok(spi_i)) = (
+            suite.ke,
+            <[u8; 8]>::try_from(chosen.spi.as_slice()).map(u64::from_be_bytes),
+        ) else {
             return refuse(self, sa, Notify::new(NotifyType::INVALID_SYNTAX, vec![]));
         };
         let Ok(k) = KeyExchange::generate(g, self.rng.as_mut()) else {
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         let public = k.public_value().to_vec();
         let Ok(secret) = k.complete(&ke.data) else {
@@ -625,16 +784,33 @@ impl Engine {
         };
         let spi_r = self.alloc_ike_spi();
         let nr = self.random_bytes(NONCE_LEN);
-        let Some(keys) = sa.keys.as_ref().and_then(|k| k.derive_rekey(&suite, secret.as_slice(), ni, &nr, spi_i, spi_r, false).ok()) else {
-            return refuse(self, sa, Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]));
+        let Some(keys) = sa.keys.as_ref().and_then(|k| {
+            k.derive_rekey(&suite, secret.as_slice(), ni, &nr, spi_i, spi_r, false)
+                .ok()
+        }) else {
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
         };
         let out = vec![
-            Payload::Sa(vec![proposal::suite_to_wire(&suite, chosen.num, spi_r.to_be_bytes().to_vec())]),
+            Payload::Sa(vec![proposal::suite_to_wire(
+                &suite,
+                chosen.num,
+                spi_r.to_be_bytes().to_vec(),
+            )]),
             Payload::Nonce(nr.clone()),
-            Payload::Ke(KePayload { group: g as u16, data: public }),
+            Payload::Ke(KePayload {
+                group: g as u16,
+                data: public,
+            }),
         ];
         let new_id = self.rekeyed_ike_sa(sa, now, suite, keys, spi_i, spi_r, false, ni, &nr);
-        let collision = matches!(sa.creating.as_ref().map(|c| &c.kind), Some(CreateKind::RekeyIke));
+        let collision = matches!(
+            sa.creating.as_ref().map(|c| &c.kind),
+            Some(CreateKind::RekeyIke)
+        );
         // The children move to the new SA now; the peer deletes the old one.
         let moved: Vec<_> = sa.children.drain(..).collect();
         if let Some(n) = self.sas.get_mut(&new_id) {
@@ -642,7 +818,11 @@ impl Engine {
         }
         if collision {
             if let Some(ctx) = sa.creating.as_mut() {
-                ctx.collision = Some(Collision { created: new_id.0, ni: ni.to_vec(), nr });
+                ctx.collision = Some(Collision {
+                    created: new_id.0,
+                    ni: ni.to_vec(),
+                    nr,
+                });
             }
         } else {
             sa.rekeyed_to = Some(new_id);

@@ -138,16 +138,27 @@ pub fn engine_cfg() -> EngineConfig {
 
 impl Sim {
     pub fn new(a: IkeConfig, b: IkeConfig, creds_a: Box<MapCreds>, creds_b: Box<MapCreds>) -> Self {
+        Self::with_cfg(engine_cfg(), engine_cfg(), a, b, creds_a, creds_b)
+    }
+
+    pub fn with_cfg(
+        cfg_a: EngineConfig,
+        cfg_b: EngineConfig,
+        a: IkeConfig,
+        b: IkeConfig,
+        creds_a: Box<MapCreds>,
+        creds_b: Box<MapCreds>,
+    ) -> Self {
         let start = Instant::now();
         Sim {
             a: Engine::new(
-                engine_cfg(),
+                cfg_a,
                 vec![a],
                 creds_a,
                 Box::new(DeterministicRandom::new(1)),
             ),
             b: Engine::new(
-                engine_cfg(),
+                cfg_b,
                 vec![b],
                 creds_b,
                 Box::new(DeterministicRandom::new(2)),
