@@ -186,61 +186,84 @@ fn rampart_responder_proposal_mismatch() {
     );
 }
 
-/// strongSwan asks to rekey the Child SA (CREATE_CHILD_SA): Rampart does not support that yet
-/// and must refuse cleanly with NO_ADDITIONAL_SAS. strongSwan 5.9 then reauthenticates (a new
-/// IKE SA, the old one deleted), so the tunnel must come back and carry traffic.
+/// strongSwan rekeys the Child SA and then the IKE SA (CREATE_CHILD_SA, RFC 7296 §1.3.2/§1.3.3)
+/// while h1 pings h2 continuously: new SPIs on both sides, exactly one tunnel left, and no ping
+/// lost.
 #[test]
-fn rampart_refuses_create_child_sa_cleanly() {
+fn strongswan_rekeys_child_and_ike_sa_without_loss() {
+    use std::time::Duration;
     use testbed::topology::addr;
     if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
         return;
     }
-    let topo = testbed::Topology::net2net("rcc");
+    let topo = testbed::Topology::net2net("rrk");
     let net = net(Family::V4, GCM_IKE, GCM_ESP);
     let ours = testbed::Peer::start(Impl::Rampart, &topo, Gw::Gw1, &net, false, rampart());
     let swan = testbed::Peer::start(Impl::Strongswan, &topo, Gw::Gw2, &net, false, None);
     assert!(swan.initiate().ok(), "strongSwan could not initiate");
+    let one_up = || {
+        let (a, b) = (ours.sas(), swan.sas());
+        a.len() == 1 && b.len() == 1 && a[0].is_up() && b[0].is_up()
+    };
     assert!(
-        testbed::wait_until(std::time::Duration::from_secs(10), || {
-            let (a, b) = (ours.sas(), swan.sas());
-            a.len() == 1 && b.len() == 1 && a[0].is_up() && b[0].is_up()
-        }),
+        testbed::wait_until(Duration::from_secs(10), one_up),
         "tunnel not up\n{}\n{}",
         ours.log(),
         swan.log()
     );
-    let before = swan.sas()[0].spi_in.clone();
+    let child_before = swan.sas()[0].spi_in.clone();
     let testbed::Peer::Charon(charon) = &swan else {
         unreachable!()
     };
+    let ike_spi = |c: &testbed::Charon| {
+        c.list_sas()
+            .first()
+            .map(|s| s.initiator_spi.clone())
+            .unwrap_or_default()
+    };
+    let ike_before = ike_spi(charon);
+    // 120 pings, 50 ms apart, across both rekeys.
+    let pinger = topo
+        .h1
+        .command("ping")
+        .args(["-c", "120", "-i", "0.05", "-W", "1", addr::H2_V4])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ping");
+    std::thread::sleep(Duration::from_millis(800));
     let out = charon.swanctl("--rekey", &["--child", "net"]);
-    assert!(out.ok(), "swanctl --rekey failed: {out}");
+    assert!(out.ok(), "swanctl --rekey --child failed: {out}");
     assert!(
-        testbed::wait_until(std::time::Duration::from_secs(10), || {
-            swan.log()
-                .contains("parsed CREATE_CHILD_SA response 2 [ N(NO_ADD_SAS) ]")
-        }),
-        "strongSwan did not receive NO_ADDITIONAL_SAS\n{}",
-        swan.log()
-    );
-    assert!(
-        ours.log().contains("sending NO_ADDITIONAL_SAS"),
-        "{}",
-        ours.log()
-    );
-    // strongSwan reauthenticates; afterwards each side holds exactly one working tunnel.
-    assert!(
-        testbed::wait_until(std::time::Duration::from_secs(10), || {
-            let (a, b) = (ours.sas(), swan.sas());
-            a.len() == 1 && b.len() == 1 && a[0].is_up() && b[0].is_up() && b[0].spi_in != before
-        }),
-        "no single new tunnel after the refused rekey: {:?} / {:?}\n{}",
+        testbed::wait_until(Duration::from_secs(10), || one_up()
+            && swan.sas()[0].spi_in != child_before),
+        "Child SA not rekeyed: {:?} / {:?}\n{}\n{}",
         ours.sas(),
         swan.sas(),
+        ours.log(),
+        swan.log()
+    );
+    let (a, b) = (ours.sas(), swan.sas());
+    assert!(
+        testbed::status::spi_eq(&a[0].spi_in, &b[0].spi_out)
+            && testbed::status::spi_eq(&b[0].spi_in, &a[0].spi_out),
+        "SPIs after the rekey: {a:?} / {b:?}"
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let out = charon.swanctl("--rekey", &["--ike", "net2net"]);
+    assert!(out.ok(), "swanctl --rekey --ike failed: {out}");
+    assert!(
+        testbed::wait_until(Duration::from_secs(10), || one_up()
+            && ike_spi(charon) != ike_before),
+        "IKE SA not rekeyed\n{}\n{}",
+        ours.log(),
+        swan.log()
+    );
+    let out = pinger.wait_with_output().expect("ping");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("120 packets transmitted, 120 received"),
+        "pings lost during the rekeys:\n{text}\n{}",
         ours.log()
     );
-    assert!(
-        testbed::ping(&topo.h1, addr::H2_V4, 2),
-        "no traffic after the refused rekey"
-    );
+    assert!(ours.log().contains("rekeyed"), "{}", ours.log());
 }
