@@ -51,7 +51,9 @@ fn engine(initiator: bool) -> Engine {
             mode: Mode::Tunnel,
             start_action: StartAction::None,
             close_action_start: false,
+            ..Default::default()
         }],
+        ..Default::default()
     };
     Engine::new(EngineConfig::default(), vec![conn], Box::new(AnyPsk), Box::new(DeterministicRandom::new(7)))
 }

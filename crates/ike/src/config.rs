@@ -85,8 +85,40 @@ pub enum TsConfig {
     Dynamic,
 }
 
+/// What to do when a peer stops answering liveness checks (RFC 7296 §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpdAction {
+    /// Remove the SAs.
+    #[default]
+    Clear,
+    /// Remove the SAs and initiate the connection again.
+    Restart,
+}
+
+/// IKE SA uniqueness per peer identity (checked when a new IKE SA is authenticated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unique {
+    /// Several IKE SAs per identity are fine (unless the peer sends INITIAL_CONTACT).
+    Never,
+    /// Keep the existing IKE SA and refuse the new one.
+    Keep,
+    /// The new IKE SA replaces the old ones (also what INITIAL_CONTACT asks for).
+    #[default]
+    Replace,
+}
+
+/// How one side authenticates (RFC 7296 §2.15, RFC 7427).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthKind {
+    /// Pre-shared key.
+    #[default]
+    Psk,
+    /// Public-key signature with a certificate.
+    Pubkey,
+}
+
 /// One child (CHILD_SA template) of a connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChildConfig {
     /// Name, unique in its connection.
     pub name: String,
@@ -102,10 +134,14 @@ pub struct ChildConfig {
     pub start_action: StartAction,
     /// Re-initiate when the peer closes the SA.
     pub close_action_start: bool,
+    /// Rekey after this long (`None`: the engine default; zero: never).
+    pub rekey_time: Option<std::time::Duration>,
+    /// Delete when not rekeyed after this long (`None`: rekey time + 10%).
+    pub life_time: Option<std::time::Duration>,
 }
 
 /// One connection (an IKE SA template).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IkeConfig {
     /// Name, unique.
     pub name: String,
@@ -125,6 +161,20 @@ pub struct IkeConfig {
     pub dpd_delay: std::time::Duration,
     /// Attempts to establish the SA as initiator before giving up (0 = forever).
     pub keyingtries: u32,
+    /// What a failed liveness check does.
+    pub dpd_action: DpdAction,
+    /// Rekey the IKE SA after this long (`None`: the engine default; zero: never).
+    pub rekey_time: Option<std::time::Duration>,
+    /// IKE SA uniqueness per peer identity.
+    pub unique: Unique,
+    /// How we authenticate.
+    pub local_auth: AuthKind,
+    /// How the peer must authenticate.
+    pub remote_auth: AuthKind,
+    /// Offer and accept IKEv2 fragmentation (RFC 7383).
+    pub fragmentation: bool,
+    /// Offer and accept MOBIKE (RFC 4555).
+    pub mobike: bool,
     /// The children.
     pub children: Vec<ChildConfig>,
 }

@@ -27,7 +27,10 @@ mod sa;
 mod timers;
 mod ts;
 
-pub use config::{ChildConfig, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction, TsConfig};
+pub use config::{
+    AuthKind, ChildConfig, DpdAction, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction,
+    TsConfig, Unique,
+};
 pub use credentials::Credentials;
 pub use engine::{Engine, EngineStats, InitiateError, ReloadReport};
 pub use event::{

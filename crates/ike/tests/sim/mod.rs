@@ -71,7 +71,11 @@ pub fn conn(
             mode: Mode::Tunnel,
             start_action: StartAction::None,
             close_action_start: false,
+            ..Default::default()
         }],
+        fragmentation: true,
+        mobike: true,
+        ..Default::default()
     }
 }
 

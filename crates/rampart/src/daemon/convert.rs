@@ -26,6 +26,9 @@ pub fn connections(cfg: &config::Config) -> Vec<ike::IkeConfig> {
             dpd_delay: c.dpd_delay,
             keyingtries: c.keyingtries,
             children: c.children.iter().map(child).collect(),
+            fragmentation: true,
+            mobike: true,
+            ..Default::default()
         })
         .collect()
 }
@@ -53,6 +56,7 @@ fn child(c: &config::Child) -> ike::ChildConfig {
             config::StartAction::Start => ike::StartAction::Start,
         },
         close_action_start: c.close_action == config::CloseAction::Start,
+        ..Default::default()
     }
 }
 
