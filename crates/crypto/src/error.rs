@@ -19,6 +19,15 @@ pub enum CryptoError {
     /// allowed.
     #[error("{0}")]
     InvalidProposal(String),
+    /// A signature did not verify.
+    #[error("signature verification failed")]
+    InvalidSignature,
+    /// A key (file, DER, PEM) is malformed or of an unsupported type; the message says which.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// A received encoding (e.g. an RFC 7427 AlgorithmIdentifier) is malformed.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
     /// The underlying library reported an unspecified failure.
     #[error("crypto backend failure")]
     Backend,

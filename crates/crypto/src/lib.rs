@@ -15,6 +15,7 @@
 pub mod cipher;
 pub mod digest;
 pub mod error;
+mod hexconst;
 pub mod ids;
 pub mod integ;
 pub mod kdf;
@@ -23,6 +24,7 @@ pub mod prf;
 pub mod proposal;
 pub mod rng;
 pub mod secret;
+pub mod sign;
 
 pub use cipher::Cipher;
 pub use error::CryptoError;

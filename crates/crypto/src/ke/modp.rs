@@ -23,6 +23,7 @@ use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use zeroize::Zeroizing;
 
+use crate::hexconst::unhex;
 use crate::{CryptoError, KeId, SecretBytes};
 
 /// One MODP group's constants.
@@ -32,27 +33,6 @@ pub(crate) struct Group {
     /// Private exponent length in bytes (see the module documentation).
     exp_len: usize,
     params: &'static OnceLock<Arc<BoxedMontyParams>>,
-}
-
-/// Decodes a hex string at compile time (a malformed constant fails the build).
-const fn unhex<const N: usize>(s: &str) -> [u8; N] {
-    const fn nibble(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'A'..=b'F' => c - b'A' + 10,
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => panic!("not a hex digit"),
-        }
-    }
-    let b = s.as_bytes();
-    assert!(b.len() == 2 * N, "hex constant has the wrong length");
-    let mut out = [0u8; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
-        i += 1;
-    }
-    out
 }
 
 // The primes, as printed in RFC 2409 §6.2 and RFC 3526 §2-§5. `tests/modp/modp_vectors.py`
