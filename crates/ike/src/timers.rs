@@ -83,9 +83,23 @@ impl Engine {
                         self.down(sa, "deleted (peer did not answer)");
                     } else {
                         tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: giving up after {} retransmits of {what} to {}", sa.cfg.name, sa.id, self.cfg.retransmit_tries, sa.remote);
-                        self.down(sa, "peer not responding");
-                        let tries = sa.cfg.keyingtries;
                         let setting_up = matches!(kind, RequestKind::Init | RequestKind::Auth);
+                        // dpd_action = restart: bring an established connection back.
+                        let restart = !setting_up
+                            && sa.cfg.dpd_action == crate::config::DpdAction::Restart
+                            && sa.remote_id.is_some();
+                        let child = sa.children.first().map(|c| c.cfg.name.clone());
+                        self.down(sa, "peer not responding");
+                        if restart {
+                            tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: dpd_action=restart, initiating again", sa.cfg.name, sa.id);
+                            self.retries.push(Retry {
+                                conn: sa.cfg.name.clone(),
+                                child,
+                                local: sa.local.ip(),
+                                attempt: 1,
+                            });
+                        }
+                        let tries = sa.cfg.keyingtries;
                         if sa.initiator && setting_up && (tries == 0 || sa.attempt < tries) {
                             self.retries.push(Retry {
                                 conn: sa.cfg.name.clone(),

@@ -651,3 +651,74 @@ fn reload_keeps_unchanged_and_deletes_changed() {
     assert_eq!(r.removed, vec!["net".to_string()]);
     assert!(sim.a.connection_names().is_empty());
 }
+
+fn second_sa(unique: ike::Unique) -> Sim {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.unique = unique;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    // A second IKE SA for the same identities (no INITIAL_CONTACT: A already has one).
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(5));
+    sim
+}
+
+#[test]
+fn uniqueness_replace_deletes_the_old_sa() {
+    let sim = second_sa(ike::Unique::Replace);
+    let (a, b) = (sim.a.status(sim.now), sim.b.status(sim.now));
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(b.len(), 1);
+    assert_eq!(a[0].spi_i, b[0].spi_i);
+    assert_eq!(a[0].id, ike::IkeSaId(2), "the newer SA survives");
+}
+
+#[test]
+fn uniqueness_keep_refuses_the_new_sa() {
+    let sim = second_sa(ike::Unique::Keep);
+    let (a, b) = (sim.a.status(sim.now), sim.b.status(sim.now));
+    assert_eq!(a.len(), 1);
+    assert_eq!(b.len(), 1);
+    assert_eq!(a[0].id, ike::IkeSaId(1), "the older SA survives");
+    assert!(sim.events_a.iter().any(
+        |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "AUTHENTICATION_FAILED")
+    ));
+}
+
+#[test]
+fn uniqueness_never_allows_both() {
+    let sim = second_sa(ike::Unique::Never);
+    assert_eq!(sim.a.status(sim.now).len(), 2);
+    assert_eq!(sim.b.status(sim.now).len(), 2);
+}
+
+#[test]
+fn dpd_restart_brings_the_connection_back() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.dpd_delay = Duration::from_secs(30);
+    a.dpd_action = ike::DpdAction::Restart;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    // B vanishes (and forgets everything), then comes back.
+    let first = sim.sent.len();
+    sim.impair = Box::new(move |n, _| {
+        if n < first + 6 {
+            Action::Drop
+        } else {
+            Action::Deliver
+        }
+    });
+    sim.run_for(Duration::from_secs(400));
+    let st = sim.a.status(sim.now);
+    assert_eq!(st.len(), 1, "{st:#?}");
+    assert_eq!(st[0].state, "ESTABLISHED");
+    assert_ne!(st[0].id, ike::IkeSaId(1), "a new IKE SA");
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "peer not responding")));
+}

@@ -187,9 +187,17 @@ impl Engine {
             keys.sk_pr.as_slice(),
             &our_id,
         );
+        // Uniqueness (keep): an established SA for this identity wins over the newcomer.
+        if sa.cfg.unique == crate::config::Unique::Keep
+            && !has_notify(inner, NotifyType::INITIAL_CONTACT)
+            && self.same_identity(sa, idi).next().is_some()
+        {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: '{idi}' already has an IKE SA and uniqueness is 'keep'; sending AUTHENTICATION_FAILED");
+            return self.refuse_auth(sa, mid);
+        }
         sa.state = IkeState::Established;
         sa.established_at = Some(now);
-        sa.rekey_at = self.ike_rekey_at(now);
+        sa.rekey_at = self.ike_rekey_at(sa, now);
         sa.half_open_deadline = None;
         self.half_open.remove(&(sa.remote, sa.spi_i));
         sa.local_id = Some(our_id.clone());
@@ -204,9 +212,7 @@ impl Engine {
             ike_sa: id,
             connection: name.clone(),
         });
-        if has_notify(inner, NotifyType::INITIAL_CONTACT) {
-            self.initial_contact(sa);
-        }
+        self.enforce_uniqueness(sa, now, has_notify(inner, NotifyType::INITIAL_CONTACT));
         let mut resp = vec![
             Payload::IdR(our_id),
             Payload::Auth(AuthPayload {
@@ -319,20 +325,42 @@ impl Engine {
         ))
     }
 
-    /// INITIAL_CONTACT (RFC 7296 §2.4): the peer has no other SAs with us; drop ours with the
-    /// same connection and identity.
-    fn initial_contact(&mut self, sa: &IkeSa) {
-        let stale: Vec<_> = self
-            .sas
+    /// Other established IKE SAs of this connection with the same peer identity.
+    fn same_identity<'a>(
+        &'a self,
+        sa: &'a IkeSa,
+        peer: &'a Identity,
+    ) -> impl Iterator<Item = crate::event::IkeSaId> + 'a {
+        self.sas
             .values()
-            .filter(|o| o.cfg.name == sa.cfg.name && o.remote_id == sa.remote_id && o.id != sa.id)
+            .filter(move |o| {
+                o.id != sa.id
+                    && o.cfg.name == sa.cfg.name
+                    && o.state == IkeState::Established
+                    && o.rekeyed_to.is_none()
+                    && o.remote_id.as_ref().is_some_and(|r| r.matches(peer))
+            })
             .map(|o| o.id)
-            .collect();
-        for sid in stale {
-            if let Some(mut old) = self.sas.remove(&sid) {
-                tracing::info!(ike_sa = %sid, "IKE_SA {}[{sid}]: replaced after INITIAL_CONTACT from the peer", old.cfg.name);
-                self.down(&mut old, "replaced (INITIAL_CONTACT)");
-                self.finish(old, false);
+    }
+
+    /// IKE SA uniqueness per identity (RFC 4301 §4.4.3 PAD; RFC 7296 §2.4 INITIAL_CONTACT):
+    /// after INITIAL_CONTACT the peer has no other SAs, so ours are dropped silently; with
+    /// `unique = replace` older SAs are deleted (DELETE sent).
+    fn enforce_uniqueness(&mut self, sa: &IkeSa, now: Instant, initial_contact: bool) {
+        let Some(peer) = sa.remote_id.clone() else {
+            return;
+        };
+        let others: Vec<_> = self.same_identity(sa, &peer).collect();
+        for sid in others {
+            if initial_contact {
+                if let Some(mut old) = self.sas.remove(&sid) {
+                    tracing::info!(ike_sa = %sid, "IKE_SA {}[{sid}]: replaced after INITIAL_CONTACT from the peer", old.cfg.name);
+                    self.down(&mut old, "replaced (INITIAL_CONTACT)");
+                    self.finish(old, false);
+                }
+            } else if sa.cfg.unique == crate::config::Unique::Replace {
+                tracing::info!(ike_sa = %sid, "IKE_SA {}[{sid}]: replaced by IKE_SA [{}] of the same identity '{peer}'", sa.cfg.name, sa.id);
+                self.terminate(now, sid);
             }
         }
     }
@@ -417,7 +445,7 @@ impl Engine {
         }
         sa.state = IkeState::Established;
         sa.established_at = Some(now);
-        sa.rekey_at = self.ike_rekey_at(now);
+        sa.rekey_at = self.ike_rekey_at(sa, now);
         sa.remote_id = Some(idr.clone());
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);

@@ -145,13 +145,18 @@ impl Engine {
 
     /// When a new Child SA should be rekeyed (with jitter, so both peers rarely collide) and
     /// when it expires.
-    pub(crate) fn child_lifetimes(&mut self, now: Instant) -> (Option<Instant>, Option<Instant>) {
-        let rekey = self.cfg.child_rekey_time;
+    pub(crate) fn child_lifetimes(
+        &mut self,
+        cfg: &ChildConfig,
+        now: Instant,
+    ) -> (Option<Instant>, Option<Instant>) {
+        let rekey = cfg.rekey_time.unwrap_or(self.cfg.child_rekey_time);
+        let life = cfg.life_time.or(self.cfg.child_life_time);
         if rekey.is_zero() {
-            return (None, None);
+            return (None, life.map(|l| now + l));
         }
         let jitter = self.jitter(rekey / 10);
-        let life = self.cfg.child_life_time.unwrap_or(rekey + rekey / 10);
+        let life = life.unwrap_or(rekey + rekey / 10);
         (Some(now + rekey - jitter), Some(now + life))
     }
 
@@ -174,7 +179,7 @@ impl Engine {
         nc: NewChild,
     ) -> ChildSaId {
         let cid = self.alloc_child_id();
-        let (rekey_at, expire_at) = self.child_lifetimes(now);
+        let (rekey_at, expire_at) = self.child_lifetimes(&nc.cfg, now);
         let child = ChildSa {
             id: cid,
             cfg: nc.cfg.clone(),

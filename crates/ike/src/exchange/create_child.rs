@@ -519,7 +519,7 @@ impl Engine {
         n.remote_id = old.remote_id.clone();
         n.established_at = Some(now);
         n.keepalive_deadline = old.keepalive_deadline;
-        n.rekey_at = self.ike_rekey_at(now);
+        n.rekey_at = self.ike_rekey_at(&n, now);
         let our_spi = if we_initiated { spi_i } else { spi_r };
         self.by_spi.insert(our_spi, id);
         tracing::info!(ike_sa = %id, "IKE_SA {}[{}] rekeyed into {}[{id}] ({suite})", old.cfg.name, old.id, old.cfg.name);
@@ -533,8 +533,8 @@ impl Engine {
     }
 
     /// When a new IKE SA should be rekeyed (jittered).
-    pub(crate) fn ike_rekey_at(&mut self, now: Instant) -> Option<Instant> {
-        let t = self.cfg.ike_rekey_time;
+    pub(crate) fn ike_rekey_at(&mut self, sa: &IkeSa, now: Instant) -> Option<Instant> {
+        let t = sa.cfg.rekey_time.unwrap_or(self.cfg.ike_rekey_time);
         if t.is_zero() {
             return None;
         }
