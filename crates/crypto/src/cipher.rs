@@ -6,12 +6,15 @@
 //! - AEAD (AES-GCM, ChaCha20-Poly1305): nonce = salt | iv, AAD = `aad`, tag = ICV.
 //! - CBC + HMAC: ciphertext = AES-CBC(iv, plaintext), ICV = truncated HMAC over
 //!   `aad | iv | ciphertext`.
+//! - ENCR_NULL + HMAC (ESP only, RFC 2410): no IV, ciphertext = plaintext, ICV = truncated
+//!   HMAC over `aad | ciphertext`.
 //!
 //! Padding is the caller's job (it differs between IKE and ESP); `block_len` tells the
 //! alignment the plaintext must have.
 
 mod aead;
 mod cbc;
+mod null;
 
 pub use cbc::AesCbc;
 
@@ -27,6 +30,7 @@ enum Inner {
     Aead(aead::AeadCipher),
     // Boxed: the AES key schedules for both directions make it ~2 KiB.
     Cbc(Box<cbc::CbcHmac>),
+    Null(null::NullHmac),
 }
 
 impl core::fmt::Debug for Cipher {
@@ -36,9 +40,10 @@ impl core::fmt::Debug for Cipher {
 }
 
 impl Cipher {
-    /// True when `new` accepts `encr` (with its key length).
+    /// True when `new` accepts `encr` (with its key length). ENCR_NULL is supported for ESP
+    /// only; proposal parsing keeps it out of IKE proposals.
     pub fn is_supported(encr: EncrAlg) -> bool {
-        aead::algorithm(encr).is_some() || cbc::algorithm(encr).is_some()
+        aead::algorithm(encr).is_some() || cbc::algorithm(encr).is_some() || is_null(encr)
     }
     /// Key-material length in bytes that `encr` takes from prf+ output: the key plus, for AEAD,
     /// the salt (4 bytes for AES-GCM, RFC 4106 §8.1 / RFC 5282 §7.1; 4 for ChaCha20-Poly1305,
@@ -48,6 +53,8 @@ impl Cipher {
             Ok(key_len + aead::SALT_LEN)
         } else if let Some((_, key_len)) = cbc::algorithm(encr) {
             Ok(key_len)
+        } else if is_null(encr) {
+            Ok(0)
         } else {
             Err(CryptoError::Unsupported(encr.to_string()))
         }
@@ -66,8 +73,9 @@ impl Cipher {
             EncrId::AesGcm8 | EncrId::AesGcm12 | EncrId::AesGcm16 | EncrId::ChaCha20Poly1305
         )
     }
-    /// Keys a cipher. `integ` must be `None`/`IntegId::None` for AEAD and set for CBC;
-    /// `encr_keymat` is `encr_keymat_len(encr)` bytes (key | salt for AEAD); `integ_key` is
+    /// Keys a cipher. `integ` must be `None`/`IntegId::None` for AEAD and set for CBC and
+    /// ENCR_NULL (RFC 4303 §3.2: NULL encryption never without integrity); `encr_keymat` is
+    /// `encr_keymat_len(encr)` bytes (key | salt for AEAD, empty for NULL); `integ_key` is
     /// `integ_key_len(integ)` bytes (empty for AEAD).
     pub fn new(
         encr: EncrAlg,
@@ -83,6 +91,14 @@ impl Cipher {
                 )));
             }
             Inner::Aead(aead::AeadCipher::new(encr, encr_keymat)?)
+        } else if is_null(encr) {
+            let integ = integ.ok_or_else(|| {
+                CryptoError::Unsupported("ENCR_NULL needs an integrity algorithm".into())
+            })?;
+            if !encr_keymat.is_empty() {
+                return Err(CryptoError::BadLength("ENCR_NULL takes no key"));
+            }
+            Inner::Null(null::NullHmac::new(Integ::new(integ, integ_key)?))
         } else {
             let integ = integ.ok_or_else(|| {
                 CryptoError::Unsupported(format!("{encr} needs an integrity algorithm"))
@@ -95,17 +111,20 @@ impl Cipher {
         };
         Ok(Self { inner })
     }
-    /// IV length on the wire: 8 for AES-GCM and ChaCha20-Poly1305, 16 for AES-CBC.
+    /// IV length on the wire: 8 for AES-GCM and ChaCha20-Poly1305, 16 for AES-CBC, 0 for
+    /// ENCR_NULL.
     pub fn iv_len(&self) -> usize {
         match &self.inner {
             Inner::Aead(_) => aead::IV_LEN,
             Inner::Cbc(_) => cbc::BLOCK_LEN,
+            Inner::Null(_) => 0,
         }
     }
-    /// Plaintext alignment: 16 for AES-CBC, 1 for AEAD (ESP still aligns to 4 itself).
+    /// Plaintext alignment: 16 for AES-CBC, 1 for AEAD and ENCR_NULL (ESP still aligns to 4
+    /// itself).
     pub fn block_len(&self) -> usize {
         match &self.inner {
-            Inner::Aead(_) => 1,
+            Inner::Aead(_) | Inner::Null(_) => 1,
             Inner::Cbc(_) => cbc::BLOCK_LEN,
         }
     }
@@ -115,6 +134,7 @@ impl Cipher {
         match &self.inner {
             Inner::Aead(_) => aead::ICV_LEN,
             Inner::Cbc(c) => c.icv_len(),
+            Inner::Null(c) => c.icv_len(),
         }
     }
     /// Encrypts `buf` in place and writes the ICV. `iv.len() == iv_len()`,
@@ -130,6 +150,7 @@ impl Cipher {
         match &self.inner {
             Inner::Aead(c) => c.seal(aad, iv, buf, icv),
             Inner::Cbc(c) => c.seal(aad, iv, buf, icv),
+            Inner::Null(c) => c.seal(aad, iv, buf, icv),
         }
     }
     /// Verifies the ICV (constant time) and decrypts `buf` in place. On failure `buf` content is
@@ -144,8 +165,14 @@ impl Cipher {
         match &self.inner {
             Inner::Aead(c) => c.open(aad, iv, buf, icv),
             Inner::Cbc(c) => c.open(aad, iv, buf, icv),
+            Inner::Null(c) => c.open(aad, iv, buf, icv),
         }
     }
+}
+
+/// ENCR_NULL, which has no Key Length attribute (RFC 2410; tolerate none only).
+fn is_null(encr: EncrAlg) -> bool {
+    encr.id == EncrId::Null && encr.key_bits.is_none()
 }
 
 /// `Cipher` is shared by the data plane's worker threads.

@@ -12,7 +12,7 @@ pub use keywords::{algorithms, supported, AlgorithmInfo};
 
 use keywords::{keyword, lookup, prf_for_integ, Transform};
 
-use crate::{Cipher, CryptoError, EncrAlg, EsnId, IntegId, KeId, PrfId};
+use crate::{Cipher, CryptoError, EncrAlg, EncrId, EsnId, IntegId, KeId, PrfId};
 
 /// Which protocol a proposal is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +76,8 @@ impl ProposalSpec {
     /// (`sha256` gives `prfsha256`); AEAD proposals carry no integrity algorithm (any given only
     /// serves to derive the PRF), so an IKE AEAD proposal needs a PRF from one or the other.
     /// IKE needs a key exchange method; ESP takes none (no PFS) or several. ESP defaults to
-    /// `noesn`; ESP takes no PRF, IKE no ESN. AEAD and non-AEAD encryption cannot be mixed.
+    /// `noesn`; ESP takes no PRF, IKE no ESN and no `null` encryption (RFC 8247 §2.1). AEAD and
+    /// non-AEAD encryption cannot be mixed.
     pub fn parse(protocol: Protocol, s: &str) -> Result<Self, CryptoError> {
         let mut spec = ProposalSpec {
             protocol,
@@ -115,6 +116,12 @@ impl ProposalSpec {
                 (Protocol::Ike, Transform::Esn(_)) => {
                     return Err(invalid(format!(
                         "'{word}': ESN applies to ESP proposals only"
+                    )))
+                }
+                // RFC 8247 §2.1: ENCR_NULL MUST NOT be used for IKE.
+                (Protocol::Ike, Transform::Encr(e)) if e.id == EncrId::Null => {
+                    return Err(invalid(format!(
+                        "'{word}': NULL encryption is for ESP proposals only (e.g. null-sha256)"
                     )))
                 }
                 (_, Transform::Encr(e)) => push_unique(&mut spec.encr, e),

@@ -255,3 +255,18 @@ fn listing() {
     let gcm = all.iter().find(|a| a.keyword == "aes256gcm16").unwrap();
     assert_eq!(gcm.name, "AES_GCM_16_256");
 }
+
+#[test]
+fn null_encryption_is_esp_only_and_needs_integrity() {
+    let p = esp("null-sha256");
+    assert_eq!(p.encr, [EncrAlg::new(EncrId::Null, None)]);
+    assert_eq!(p.integ, [IntegId::HmacSha2_256_128]);
+    assert!(p.unsupported().is_empty());
+    assert_eq!(p.to_string(), "null-sha256");
+    let m = err(Protocol::Ike, "null-sha256-x25519");
+    assert!(m.contains("'null'") && m.contains("ESP"), "{m}");
+    let m = err(Protocol::Esp, "null");
+    assert!(m.contains("no integrity algorithm"), "{m}");
+    let m = err(Protocol::Esp, "null-aes128gcm16");
+    assert!(m.contains("cannot be mixed"), "{m}");
+}
