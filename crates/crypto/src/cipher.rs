@@ -30,7 +30,8 @@ enum Inner {
     Aead(aead::AeadCipher),
     // Boxed: the AES key schedules for both directions make it ~2 KiB.
     Cbc(Box<cbc::CbcHmac>),
-    Null(null::NullHmac),
+    // Boxed: the HMAC key (inner and outer hash states) is ~1.2 KiB.
+    Null(Box<null::NullHmac>),
 }
 
 impl core::fmt::Debug for Cipher {
@@ -98,7 +99,7 @@ impl Cipher {
             if !encr_keymat.is_empty() {
                 return Err(CryptoError::BadLength("ENCR_NULL takes no key"));
             }
-            Inner::Null(null::NullHmac::new(Integ::new(integ, integ_key)?))
+            Inner::Null(Box::new(null::NullHmac::new(Integ::new(integ, integ_key)?)))
         } else {
             let integ = integ.ok_or_else(|| {
                 CryptoError::Unsupported(format!("{encr} needs an integrity algorithm"))
