@@ -1,6 +1,6 @@
 //! The typed configuration, owned (nothing borrows from the file), and its defaults.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -52,10 +52,16 @@ pub struct DaemonConfig {
     pub ike_port: u16,
     /// UDP port for NAT-T (IKE with the non-ESP marker, and ESP-in-UDP).
     pub natt_port: u16,
-    /// Log verbosity.
+    /// Log verbosity of every subsystem not named in `log_subsystems`.
     pub log_level: LogLevel,
+    /// Per-subsystem levels (`log_level = "info,ike=debug"`), in file order.
+    pub log_subsystems: Vec<(Subsystem, LogLevel)>,
     /// Addresses to bind.
     pub listen: Vec<IpAddr>,
+    /// A group whose members may use the control socket besides root (`None` = root only).
+    pub control_group: Option<String>,
+    /// Where the Prometheus endpoint listens (`None` = off, the default).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for DaemonConfig {
@@ -66,6 +72,9 @@ impl Default for DaemonConfig {
             ike_port: DEFAULT_IKE_PORT,
             natt_port: DEFAULT_NATT_PORT,
             log_level: LogLevel::Info,
+            log_subsystems: Vec::new(),
+            control_group: None,
+            metrics_listen: None,
             listen: vec![
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -99,6 +108,43 @@ impl LogLevel {
             LogLevel::Debug => "debug",
             LogLevel::Trace => "trace",
         }
+    }
+}
+
+/// A part of the daemon whose log level can be set on its own (`log_level = "info,ike=debug"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subsystem {
+    /// `ike`: the IKEv2 engine.
+    Ike,
+    /// `esp`: the ESP data plane (packets).
+    Esp,
+    /// `os`: TUN, sockets, routes (netlink).
+    Os,
+    /// `dataplane`: the daemon's packet loops.
+    Dataplane,
+    /// `control`: the control socket and the metrics endpoint.
+    Control,
+    /// `daemon`: the rest of the daemon (start, reload, shutdown).
+    Daemon,
+}
+
+impl Subsystem {
+    /// Every subsystem with its keyword.
+    pub const ALL: &'static [(&'static str, Subsystem)] = &[
+        ("ike", Subsystem::Ike),
+        ("esp", Subsystem::Esp),
+        ("os", Subsystem::Os),
+        ("dataplane", Subsystem::Dataplane),
+        ("control", Subsystem::Control),
+        ("daemon", Subsystem::Daemon),
+    ];
+
+    /// The keyword used in `log_level`.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("daemon", |(k, _)| k)
     }
 }
 

@@ -354,7 +354,8 @@ fn daemon_errors() {
              warn, info, debug, trace)",
             "rampart.toml:7:22: daemon.listen[1]: expected a string, found integer",
             "rampart.toml:8:1: daemon: unknown key 'listn' in daemon, did you mean 'listen'? \
-             (allowed: control_socket, tun_name, ike_port, natt_port, log_level, listen)",
+             (allowed: control_socket, tun_name, ike_port, natt_port, log_level, listen, \
+             control_group, metrics_listen)",
         ],
     );
 }
@@ -447,5 +448,88 @@ fn unreadable_file() {
     assert_eq!(
         e.messages(),
         ["/nonexistent/rampart.toml: cannot read configuration: No such file or directory (os error 2)"]
+    );
+}
+
+#[test]
+fn operator_daemon_keys() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "log_level = \"info,ike=loud\"",
+            "rampart.toml:2:13: daemon.log_level: unknown level 'loud' for 'ike' (allowed: error, \
+             warn, info, debug, trace)",
+        ),
+        (
+            "log_level = \"info,kernel=debug\"",
+            "rampart.toml:2:13: daemon.log_level: unknown subsystem 'kernel' (allowed: ike, esp, \
+             os, dataplane, control, daemon)",
+        ),
+        (
+            "log_level = \"info,debug\"",
+            "rampart.toml:2:13: daemon.log_level: more than one default level in 'info,debug' \
+             (allowed: one level, then SUBSYSTEM=LEVEL items, e.g. \"info,ike=debug\")",
+        ),
+        (
+            "log_level = \"ike=debug,ike=info\"",
+            "rampart.toml:2:13: daemon.log_level: subsystem 'ike' is given twice (allowed: once \
+             each)",
+        ),
+        (
+            "log_level = \"info,\"",
+            "rampart.toml:2:13: daemon.log_level: empty item in 'info,' (allowed: a level, then \
+             SUBSYSTEM=LEVEL items, e.g. \"info,ike=debug\")",
+        ),
+        (
+            "control_group = \"-wheel\"",
+            "rampart.toml:2:17: daemon.control_group: invalid group name '-wheel' (allowed: 1 to \
+             32 letters, digits, '_', '-' or '.', not starting with '-')",
+        ),
+        (
+            "metrics_listen = \"localhost:9781\"",
+            "rampart.toml:2:18: daemon.metrics_listen: invalid address 'localhost:9781' \
+             (allowed: IP:port with a port from 1 to 65535, e.g. \"127.0.0.1:9781\" or \
+             \"[::1]:9781\")",
+        ),
+        (
+            "metrics_listen = \"127.0.0.1:0\"",
+            "rampart.toml:2:18: daemon.metrics_listen: invalid address '127.0.0.1:0' (allowed: \
+             IP:port with a port from 1 to 65535, e.g. \"127.0.0.1:9781\" or \"[::1]:9781\")",
+        ),
+        (
+            "metrics_listen = 9781",
+            "rampart.toml:2:18: daemon.metrics_listen: expected a string, found integer",
+        ),
+    ];
+    for (line, msg) in cases {
+        check(&format!("[daemon]\n{line}\n"), &[msg]);
+    }
+}
+
+#[test]
+fn operator_daemon_keys_accepted() {
+    let c = config::Config::parse(
+        "rampart.toml",
+        "[daemon]\nlog_level = \"warn, ike=debug ,esp=trace\"\ncontrol_group = \"rampart\"\n\
+         metrics_listen = \"[::1]:9781\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.daemon.log_level, config::LogLevel::Warn);
+    assert_eq!(
+        c.daemon.log_subsystems,
+        vec![
+            (config::Subsystem::Ike, config::LogLevel::Debug),
+            (config::Subsystem::Esp, config::LogLevel::Trace)
+        ]
+    );
+    assert_eq!(c.daemon.control_group.as_deref(), Some("rampart"));
+    assert_eq!(c.daemon.metrics_listen, Some("[::1]:9781".parse().unwrap()));
+    // Only subsystems: the default level stays info.
+    let c = config::Config::parse("rampart.toml", "[daemon]\nlog_level = \"ike=debug\"\n").unwrap();
+    assert_eq!(c.daemon.log_level, config::LogLevel::Info);
+    // Off by default.
+    let c = config::Config::parse("rampart.toml", "").unwrap();
+    assert_eq!(
+        (c.daemon.metrics_listen, c.daemon.control_group),
+        (None, None)
     );
 }

@@ -75,6 +75,9 @@ fn doc_example_parses_to_the_expected_structs() {
             ike_port: 500,
             natt_port: 4500,
             log_level: LogLevel::Info,
+            log_subsystems: vec![],
+            control_group: None,
+            metrics_listen: None,
             listen: vec![ip("0.0.0.0"), ip("::")],
         },
         connections: vec![Connection {

@@ -2,6 +2,7 @@
 //! and secrets have their own modules.
 
 mod connection;
+mod daemon;
 mod secrets;
 pub(crate) mod values;
 
@@ -21,8 +22,10 @@ const DAEMON_KEYS: &[&str] = &[
     "natt_port",
     "log_level",
     "listen",
+    "control_group",
+    "metrics_listen",
 ];
-const LOG_LEVELS: &[(&str, LogLevel)] = &[
+pub(crate) const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("error", LogLevel::Error),
     ("warn", LogLevel::Warn),
     ("info", LogLevel::Info),
@@ -164,8 +167,28 @@ fn parse_daemon(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> DaemonConfig {
         }
     }
     if let Some(v) = t.get("log_level") {
-        if let Some(l) = values::keyword(ctx, v, &t.path_of("log_level"), LOG_LEVELS, &[]) {
-            d.log_level = l;
+        let path = t.path_of("log_level");
+        if let Some(s) = as_str(ctx, v, &path) {
+            if s.contains([',', '=']) {
+                if let Some((level, subs)) = daemon::log_levels(ctx, s, &v.span(), &path) {
+                    d.log_level = level;
+                    d.log_subsystems = subs;
+                }
+            } else if let Some(l) = values::keyword(ctx, v, &path, LOG_LEVELS, &[]) {
+                d.log_level = l;
+            }
+        }
+    }
+    if let Some(v) = t.get("control_group") {
+        let path = t.path_of("control_group");
+        if let Some(s) = as_str(ctx, v, &path) {
+            d.control_group = daemon::group_name(ctx, s, &v.span(), &path);
+        }
+    }
+    if let Some(v) = t.get("metrics_listen") {
+        let path = t.path_of("metrics_listen");
+        if let Some(s) = as_str(ctx, v, &path) {
+            d.metrics_listen = daemon::listen_addr(ctx, s, &v.span(), &path);
         }
     }
     if let Some(v) = t.get("listen") {
