@@ -30,6 +30,10 @@ pub struct EngineConfig {
     pub child_rekey_time: Duration,
     /// Delete Child SAs not rekeyed after this long (default: rekey time + 10%).
     pub child_life_time: Option<Duration>,
+    /// With this many half-open IKE SAs, new initiators must return a cookie (RFC 7296 §2.6).
+    pub cookie_threshold: usize,
+    /// At most this many half-open IKE SAs per source address; more are dropped.
+    pub half_open_per_source: usize,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +49,8 @@ impl Default for EngineConfig {
             ike_rekey_time: Duration::from_secs(4 * 3600),
             child_rekey_time: Duration::from_secs(3600),
             child_life_time: None,
+            cookie_threshold: 10,
+            half_open_per_source: 5,
         }
     }
 }

@@ -87,6 +87,7 @@ pub struct Engine {
     /// Initiations to start once the current handler is done (keyingtries, close_action).
     pub(crate) retries: Vec<Retry>,
     pub(crate) stats: EngineStats,
+    pub(crate) cookies: crate::cookie::Cookies,
     next_sa: u64,
     next_child: u64,
 }
@@ -105,9 +106,11 @@ impl Engine {
         cfg: EngineConfig,
         conns: Vec<IkeConfig>,
         creds: Box<dyn Credentials>,
-        rng: Box<dyn Random>,
+        mut rng: Box<dyn Random>,
     ) -> Self {
+        let cookies = crate::cookie::Cookies::new(rng.as_mut());
         Self {
+            cookies,
             cfg,
             conns: conns.into_iter().map(Arc::new).collect(),
             creds,

@@ -15,6 +15,7 @@
 mod auth;
 mod commands;
 pub mod config;
+mod cookie;
 mod credentials;
 mod engine;
 pub mod event;

@@ -722,3 +722,63 @@ fn dpd_restart_brings_the_connection_back() {
         .iter()
         .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "peer not responding")));
 }
+
+#[test]
+fn cookies_when_busy() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let cfg_b = ike::EngineConfig {
+        cookie_threshold: 0,
+        ..ike::EngineConfig::default()
+    };
+    let mut sim = Sim::with_cfg(
+        ike::EngineConfig::default(),
+        cfg_b,
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    // INIT, COOKIE, INIT with cookie, answer, AUTH pair.
+    assert_eq!(sim.sent.len(), 6);
+    let cookie_answer = wire::ike::Message::parse(&sim.sent[1].1.payload).unwrap();
+    assert!(
+        matches!(&cookie_answer.payloads[..], [wire::ike::Payload::Notify(n)] if n.notify_type == 16390)
+    );
+    assert_eq!(
+        cookie_answer.header.spi_r, 0,
+        "no state kept for the first request"
+    );
+}
+
+#[test]
+fn half_open_cap_per_source() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let cfg_b = ike::EngineConfig {
+        half_open_per_source: 1,
+        ..ike::EngineConfig::default()
+    };
+    let mut sim = Sim::with_cfg(
+        ike::EngineConfig::default(),
+        cfg_b,
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    // Two IKE_SA_INIT from A before either finishes: the second is dropped at first, and its
+    // retransmission gets through once the first SA is no longer half-open.
+    let now = sim.now;
+    sim.a.initiate(now, "net", None, None).unwrap();
+    sim.a.initiate(now, "net", None, None).unwrap();
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.b.status(sim.now).len(), 1);
+    sim.run_for(Duration::from_secs(10));
+    assert_eq!(sim.b.status(sim.now).len(), 1, "unique=replace leaves one");
+    assert!(
+        sim.sent.len() > 8,
+        "the second initiation needed a retransmission"
+    );
+}

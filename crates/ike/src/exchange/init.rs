@@ -50,8 +50,15 @@ impl Engine {
         now: Instant,
         group: KeId,
     ) -> Result<(), crypto::CryptoError> {
-        let ke = KeyExchange::generate(group, self.rng.as_mut())?;
-        sa.ni = self.random_bytes(NONCE_LEN);
+        // A retry with a cookie keeps every other payload unchanged (RFC 7296 §2.6); a retry
+        // after INVALID_KE_PAYLOAD needs a key exchange in the new group.
+        let ke = match sa.ke.take() {
+            Some(k) if k.id() == group => k,
+            _ => KeyExchange::generate(group, self.rng.as_mut())?,
+        };
+        if sa.ni.is_empty() {
+            sa.ni = self.random_bytes(NONCE_LEN);
+        }
         let mut payloads = Vec::new();
         if let Some(c) = &sa.cookie {
             // RFC 7296 §2.6: the cookie comes first.
@@ -251,6 +258,9 @@ impl Engine {
                 return;
             }
         };
+        if !self.admit_init(now, local, remote, header, &m) {
+            return;
+        }
         let Some(cfg) = self
             .conns
             .iter()
@@ -386,6 +396,53 @@ impl Engine {
         self.by_spi.insert(spi_r, id);
         self.half_open.insert((remote, header.spi_i), id);
         self.sas.insert(id, sa);
+    }
+}
+
+impl Engine {
+    /// Flood protection for IKE_SA_INIT (RFC 7296 §2.6): a per-source cap on half-open SAs, and
+    /// above the global threshold a stateless cookie round trip. Returns whether to go on.
+    fn admit_init(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        header: &Header,
+        m: &Message,
+    ) -> bool {
+        let from_source = self
+            .half_open
+            .keys()
+            .filter(|(a, _)| a.ip() == remote.ip())
+            .count();
+        if from_source >= self.cfg.half_open_per_source {
+            tracing::debug!(
+                "dropping IKE_SA_INIT from {remote}: {from_source} half-open SAs from that address"
+            );
+            return false;
+        }
+        if self.half_open.len() < self.cfg.cookie_threshold {
+            return true;
+        }
+        self.cookies.rotate(now, self.rng.as_mut());
+        let ni = init_payloads(m).2.map(Vec::as_slice).unwrap_or_default();
+        // RFC 7296 §2.6: the COOKIE notify comes first in the retried request.
+        let sent = match m.payloads.first() {
+            Some(Payload::Notify(n)) if n.notify_type == NotifyType::COOKIE.0 => {
+                Some(n.data.as_slice())
+            }
+            _ => None,
+        };
+        if sent.is_some_and(|c| self.cookies.verify(c, ni, remote.ip(), header.spi_i)) {
+            return true;
+        }
+        let cookie = self.cookies.make(ni, remote.ip(), header.spi_i);
+        tracing::debug!(
+            "{} half-open IKE SAs: asking {remote} for a cookie",
+            self.half_open.len()
+        );
+        self.send_init_error(local, remote, header, NotifyType::COOKIE, cookie);
+        false
     }
 }
 
