@@ -194,6 +194,22 @@ impl ProposalSpec {
         Ok(())
     }
 
+    /// True when this proposal is *legacy*: it offers MODP-1024, or SHA-1 is its only PRF or its
+    /// only integrity algorithm — what Windows' built-in IKEv2 client proposes by default
+    /// (`aes256-sha1-modp1024`, ESP `aes256-sha1`). The configuration refuses legacy proposals
+    /// unless its compatibility setting is on.
+    ///
+    /// The two rules differ on purpose. MODP-1024 (RFC 2409 group 2) gives about 80 bits of
+    /// security and is precomputation-prone (RFC 8247 §2.4: SHOULD NOT); a proposal that merely
+    /// *offers* it lets the peer pick it, so offering it is enough. HMAC-SHA1 is still a sound
+    /// PRF and MAC (RFC 8247 §2.2-2.3 and RFC 8221 §6 keep it MUST-/SHOULD-): a proposal that
+    /// also offers a SHA-2 algorithm is not legacy.
+    pub fn is_legacy(&self) -> bool {
+        self.ke.contains(&KeId::Modp1024)
+            || (!self.prf.is_empty() && self.prf.iter().all(|p| *p == PrfId::HmacSha1))
+            || (!self.integ.is_empty() && self.integ.iter().all(|i| *i == IntegId::HmacSha1_96))
+    }
+
     /// The keywords of transforms this crate does not implement (parsing accepts them, e.g.
     /// `modp2048`). Empty when everything in the proposal is implemented.
     pub fn unsupported(&self) -> Vec<&'static str> {
@@ -276,6 +292,16 @@ impl core::fmt::Display for ProposalSpec {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Suite {
+    /// True when the negotiated suite is *legacy* (see [`ProposalSpec::is_legacy`]): MODP-1024,
+    /// PRF_HMAC_SHA1 or HMAC_SHA1_96.
+    pub fn is_legacy(&self) -> bool {
+        self.ke == Some(KeId::Modp1024)
+            || self.prf == Some(PrfId::HmacSha1)
+            || self.integ == Some(IntegId::HmacSha1_96)
     }
 }
 

@@ -270,3 +270,69 @@ fn null_encryption_is_esp_only_and_needs_integrity() {
     let m = err(Protocol::Esp, "null-aes128gcm16");
     assert!(m.contains("cannot be mixed"), "{m}");
 }
+
+#[test]
+fn legacy_proposals() {
+    // Windows' built-in defaults.
+    assert!(ike("aes256-sha1-modp1024").is_legacy());
+    assert!(esp("aes256-sha1").is_legacy());
+    // MODP-1024 offered at all; SHA-1 as the only PRF or the only integrity algorithm.
+    assert!(ike("aes256-sha256-modp2048-modp1024").is_legacy());
+    assert!(esp("aes128gcm16-modp1024").is_legacy());
+    assert!(ike("aes256gcm16-prfsha1-x25519").is_legacy());
+    assert!(ike("aes128-sha1-prfsha256-ecp256").is_legacy());
+    assert!(esp("null-sha1").is_legacy());
+    // Not legacy: SHA-1 next to a SHA-2 algorithm, or no SHA-1 and no MODP-1024.
+    for s in [
+        "aes256-sha256-sha1-modp2048",
+        "aes256gcm16-prfsha256-x25519",
+        "aes128-sha256-ecp256",
+        "aes256-sha1-sha256-prfsha1-prfsha256-modp2048",
+    ] {
+        assert!(!ike(s).is_legacy(), "{s}");
+    }
+    for s in [
+        "aes128-sha256-sha1",
+        "aes256gcm16",
+        "aes128-sha256-modp2048",
+    ] {
+        assert!(!esp(s).is_legacy(), "{s}");
+    }
+}
+
+#[test]
+fn legacy_suites() {
+    let base = Suite {
+        protocol: Protocol::Ike,
+        encr: cbc(256),
+        prf: Some(PrfId::HmacSha2_256),
+        integ: Some(IntegId::HmacSha2_256_128),
+        ke: Some(KeId::Modp2048),
+        esn: None,
+    };
+    assert!(!base.is_legacy());
+    assert!(Suite {
+        ke: Some(KeId::Modp1024),
+        ..base
+    }
+    .is_legacy());
+    assert!(Suite {
+        prf: Some(PrfId::HmacSha1),
+        ..base
+    }
+    .is_legacy());
+    assert!(Suite {
+        integ: Some(IntegId::HmacSha1_96),
+        ..base
+    }
+    .is_legacy());
+    let esp_aead = Suite {
+        protocol: Protocol::Esp,
+        encr: gcm(128),
+        prf: None,
+        integ: None,
+        ke: None,
+        esn: Some(EsnId::NoEsn),
+    };
+    assert!(!esp_aead.is_legacy());
+}
