@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
 
 use crypto::{Random, SystemRandom};
 use wire::TrafficSelector;
 
 use crate::sa::{InboundSa, OutboundSa};
-use crate::stats::{ChildStats, DropCounters, SaStats};
+use crate::stats::{ChildCounters, ChildStats, DropAtomics, DropCounters, SaStats};
 use crate::{ChildSaConfig, EspError, Mode, SaKeys};
 
 /// What `install_child` returns: names the child in later calls (same as its `id`).
@@ -23,18 +24,12 @@ impl ChildHandle {
     }
 }
 
-/// One SPD entry: the selectors of a child, in install order (RFC 4301 §4.4.1: the SPD is
-/// ordered; the first match wins).
-#[derive(Debug)]
-pub(crate) struct Policy {
-    pub child_id: u64,
-    pub local_ts: Vec<TrafficSelector>,
-    pub remote_ts: Vec<TrafficSelector>,
-}
-
 /// A Child SA: its selectors, outer addresses, sending SA, and the SPIs of its receiving SAs.
-#[derive(Debug)]
+/// Immutable once in a snapshot; a change (`update_peer`, a rekey) makes a new `Child` that
+/// shares the counters (and, for `update_peer`, the outbound SA and its sequence numbers).
+#[derive(Debug, Clone)]
 pub(crate) struct Child {
+    pub id: u64,
     pub mode: Mode,
     pub local_ts: Vec<TrafficSelector>,
     pub remote_ts: Vec<TrafficSelector>,
@@ -42,26 +37,70 @@ pub(crate) struct Child {
     pub remote: SocketAddr,
     pub encap: bool,
     pub replay_window: u32,
-    pub outbound: OutboundSa,
+    pub outbound: Arc<OutboundSa>,
     pub inbound_spis: Vec<u32>,
-    pub stats: ChildStats,
+    pub stats: Arc<ChildCounters>,
+}
+
+/// One version of the SPD and SAD. Packet processing reads a snapshot (an `Arc`) and never
+/// locks it; the control path copies the tables (maps of `Arc`s, cheap), changes the copy and
+/// publishes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tables {
+    /// The SPD: children in install order (RFC 4301 §4.4.1: the SPD is ordered; the first
+    /// match wins).
+    pub spd: Vec<Arc<Child>>,
+    pub children: HashMap<u64, Arc<Child>>,
+    /// The SAD's inbound half, by SPI.
+    pub sad: HashMap<u32, Arc<InboundSa>>,
+}
+
+impl Tables {
+    /// Puts a new version of a child in both the SPD (same position) and the child map.
+    fn replace_child(&mut self, child: Child) {
+        let child = Arc::new(child);
+        for slot in &mut self.spd {
+            if slot.id == child.id {
+                *slot = child.clone();
+            }
+        }
+        self.children.insert(child.id, child);
+    }
 }
 
 /// The userspace ESP data plane (see the crate documentation for the calling contract).
+///
+/// Every method takes `&self`: share one data plane between workers (`Arc<DataPlane>`).
 pub struct DataPlane {
-    pub(crate) spd: Vec<Policy>,
-    pub(crate) children: HashMap<u64, Child>,
-    pub(crate) sad: HashMap<u32, InboundSa>,
-    pub(crate) drops: DropCounters,
-    pub(crate) rng: Box<dyn Random>,
+    tables: RwLock<Arc<Tables>>,
+    /// Serialises control-path changes (each copies, edits and publishes the tables).
+    control: Mutex<()>,
+    pub(crate) drops: DropAtomics,
+    rng: Mutex<Box<dyn Random>>,
+}
+
+/// A view of the data plane's tables for one batch of packets ([`DataPlane::snapshot`]); its
+/// packet methods are in `outbound.rs` and `inbound.rs`.
+pub struct Snapshot<'a> {
+    pub(crate) dp: &'a DataPlane,
+    pub(crate) t: Arc<Tables>,
+}
+
+impl core::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("children", &self.t.children.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl core::fmt::Debug for DataPlane {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.tables();
         f.debug_struct("DataPlane")
-            .field("children", &self.children.len())
-            .field("inbound_sas", &self.sad.len())
-            .field("drops", &self.drops.total())
+            .field("children", &t.children.len())
+            .field("inbound_sas", &t.sad.len())
+            .field("drops", &self.drops.snapshot().total())
             .finish_non_exhaustive()
     }
 }
@@ -82,17 +121,188 @@ impl DataPlane {
     /// [`crypto::DeterministicRandom`]). AEAD SAs never use it: their IV is the sequence number.
     pub fn with_rng(rng: Box<dyn Random>) -> Self {
         Self {
-            spd: Vec::new(),
-            children: HashMap::new(),
-            sad: HashMap::new(),
-            drops: DropCounters::default(),
-            rng,
+            tables: RwLock::new(Arc::new(Tables::default())),
+            control: Mutex::new(()),
+            drops: DropAtomics::default(),
+            rng: Mutex::new(rng),
         }
+    }
+
+    /// The SPD and SAD as they are now, for processing a batch of packets without looking the
+    /// tables up per packet. Control-path changes made after this call are not seen through
+    /// it: take a new one per batch. Counters and replay windows are shared, not copied.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            dp: self,
+            t: self.tables(),
+        }
+    }
+
+    /// The current tables.
+    pub(crate) fn tables(&self) -> Arc<Tables> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Fills a CBC IV (RFC 3602 §3: unpredictable).
+    pub(crate) fn fill_iv(&self, iv: &mut [u8]) {
+        self.rng.lock().unwrap_or_else(|p| p.into_inner()).fill(iv);
+    }
+
+    /// Runs one control-path change on a copy of the tables and publishes the copy if `f`
+    /// succeeds (changes are serialised; packet processing keeps using the old snapshot until
+    /// its next lookup).
+    fn change<T>(&self, f: impl FnOnce(&mut Tables) -> Result<T, EspError>) -> Result<T, EspError> {
+        let _serial = self.control.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = Tables::clone(&self.tables());
+        let r = f(&mut t)?;
+        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(t);
+        Ok(r)
     }
 
     /// Installs a Child SA: its SPD entry (after every existing one), its outbound SA and its
     /// first inbound SA (RFC 4301 §4.4.1, §4.4.2).
-    pub fn install_child(&mut self, cfg: ChildSaConfig) -> Result<ChildHandle, EspError> {
+    pub fn install_child(&self, cfg: ChildSaConfig) -> Result<ChildHandle, EspError> {
+        self.change(|t| t.install_child(cfg))
+    }
+
+    /// Removes a child with its SPD entry and every inbound SA; returns its final counters.
+    pub fn remove_child(&self, id: u64) -> Result<ChildStats, EspError> {
+        self.change(|t| {
+            let child = t.children.remove(&id).ok_or(EspError::UnknownChild(id))?;
+            for spi in &child.inbound_spis {
+                t.sad.remove(spi);
+            }
+            t.spd.retain(|c| c.id != id);
+            Ok(child.stats.snapshot())
+        })
+    }
+
+    /// The peer's outer address changed (a NAT mapping moved, RFC 7296 §2.23): send there from
+    /// now on.
+    pub fn update_peer(&self, id: u64, remote: SocketAddr) -> Result<(), EspError> {
+        self.change(|t| {
+            let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
+            if child.local.is_ipv4() != remote.is_ipv4() {
+                return Err(EspError::InvalidConfig(
+                    "outer addresses of different families",
+                ));
+            }
+            child.remote = remote;
+            t.replace_child(child);
+            Ok(())
+        })
+    }
+
+    /// Adds another inbound SA to a child (rekey overlap, RFC 7296 §2.8: the new SA receives
+    /// while the old one still may). It shares the child's selectors and window size.
+    pub fn add_inbound_sa(&self, id: u64, keys: SaKeys) -> Result<(), EspError> {
+        self.change(|t| {
+            let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
+            if t.sad.contains_key(&keys.spi) {
+                return Err(EspError::DuplicateSpi(keys.spi));
+            }
+            let sa = InboundSa::new(id, &keys, child.replay_window)?;
+            t.sad.insert(keys.spi, Arc::new(sa));
+            child.inbound_spis.push(keys.spi);
+            t.replace_child(child);
+            Ok(())
+        })
+    }
+
+    /// Removes one inbound SA (the old one after a rekey); returns its counters.
+    pub fn remove_inbound_sa(&self, spi: u32) -> Result<SaStats, EspError> {
+        self.change(|t| {
+            let sa = t.sad.remove(&spi).ok_or(EspError::UnknownSpi(spi))?;
+            if let Some(child) = t.children.get(&sa.child_id) {
+                let mut child = Child::clone(child);
+                child.inbound_spis.retain(|s| *s != spi);
+                t.replace_child(child);
+            }
+            Ok(sa.stats.snapshot())
+        })
+    }
+
+    /// Replaces a child's outbound SA (rekey: switch sending to the new SA); the sequence
+    /// number restarts at 1. Returns the old SA's counters.
+    pub fn replace_outbound_sa(&self, id: u64, keys: SaKeys) -> Result<SaStats, EspError> {
+        self.change(|t| {
+            let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
+            let new = Arc::new(OutboundSa::new(&keys)?);
+            let old = core::mem::replace(&mut child.outbound, new);
+            t.replace_child(child);
+            Ok(old.stats.snapshot())
+        })
+    }
+
+    /// Traffic counters of a child (every SA it ever had, both directions).
+    pub fn child_stats(&self, id: u64) -> Option<ChildStats> {
+        self.tables().children.get(&id).map(|c| c.stats.snapshot())
+    }
+
+    /// Counters of one inbound SA.
+    pub fn inbound_sa_stats(&self, spi: u32) -> Option<SaStats> {
+        self.tables().sad.get(&spi).map(|sa| sa.stats.snapshot())
+    }
+
+    /// Counters of a child's current outbound SA (`highest_seq` = last sequence number sent).
+    pub fn outbound_sa_stats(&self, id: u64) -> Option<SaStats> {
+        self.tables()
+            .children
+            .get(&id)
+            .map(|c| c.outbound.stats.snapshot())
+    }
+
+    /// The child an inbound SPI belongs to.
+    pub fn child_of_spi(&self, spi: u32) -> Option<u64> {
+        self.tables().sad.get(&spi).map(|sa| sa.child_id)
+    }
+
+    /// The inbound SPIs of a child, oldest first.
+    pub fn inbound_spis(&self, id: u64) -> Option<Vec<u32>> {
+        self.tables()
+            .children
+            .get(&id)
+            .map(|c| c.inbound_spis.clone())
+    }
+
+    /// Ids of the installed children, in SPD order.
+    pub fn child_ids(&self) -> std::vec::IntoIter<u64> {
+        let ids: Vec<u64> = self.tables().spd.iter().map(|c| c.id).collect();
+        ids.into_iter()
+    }
+
+    /// Per-reason drop counters (a snapshot).
+    pub fn drop_counters(&self) -> DropCounters {
+        self.drops.snapshot()
+    }
+
+    /// Worst-case bytes a child's tunnel adds to an inner packet on the wire: outer IP header
+    /// (20 or 40), UDP header when encapsulating (8), ESP header (8), IV, the largest padding
+    /// (alignment − 1), Pad Length and Next Header (2), ICV. Subtract it from the path MTU to
+    /// size the TUN MTU.
+    pub fn overhead(&self, id: u64) -> Option<usize> {
+        let t = self.tables();
+        let c = t.children.get(&id)?;
+        let x = &c.outbound.xform;
+        let outer_ip = if c.remote.is_ipv4() { 20 } else { 40 };
+        let udp = if c.encap { 8 } else { 0 };
+        Some(
+            outer_ip
+                + udp
+                + wire::esp::ESP_HEADER_LEN
+                + x.iv_len
+                + (x.align() - 1)
+                + wire::esp::ESP_TRAILER_LEN
+                + x.icv_len,
+        )
+    }
+}
+
+impl Tables {
+    fn install_child(&mut self, cfg: ChildSaConfig) -> Result<ChildHandle, EspError> {
         if self.children.contains_key(&cfg.id) {
             return Err(EspError::DuplicateChild(cfg.id));
         }
@@ -115,148 +325,22 @@ impl DataPlane {
         }
         let outbound = OutboundSa::new(&cfg.outbound)?;
         let inbound = InboundSa::new(cfg.id, &cfg.inbound, cfg.replay_window)?;
-        self.sad.insert(cfg.inbound.spi, inbound);
-        self.spd.push(Policy {
-            child_id: cfg.id,
-            local_ts: cfg.local_ts.clone(),
-            remote_ts: cfg.remote_ts.clone(),
+        self.sad.insert(cfg.inbound.spi, Arc::new(inbound));
+        let child = Arc::new(Child {
+            id: cfg.id,
+            mode: cfg.mode,
+            local_ts: cfg.local_ts,
+            remote_ts: cfg.remote_ts,
+            local: cfg.local,
+            remote: cfg.remote,
+            encap: cfg.encap,
+            replay_window: cfg.replay_window,
+            outbound: Arc::new(outbound),
+            inbound_spis: vec![cfg.inbound.spi],
+            stats: Arc::new(ChildCounters::default()),
         });
-        self.children.insert(
-            cfg.id,
-            Child {
-                mode: cfg.mode,
-                local_ts: cfg.local_ts,
-                remote_ts: cfg.remote_ts,
-                local: cfg.local,
-                remote: cfg.remote,
-                encap: cfg.encap,
-                replay_window: cfg.replay_window,
-                outbound,
-                inbound_spis: vec![cfg.inbound.spi],
-                stats: ChildStats::default(),
-            },
-        );
+        self.spd.push(child.clone());
+        self.children.insert(cfg.id, child);
         Ok(ChildHandle(cfg.id))
-    }
-
-    /// Removes a child with its SPD entry and every inbound SA; returns its final counters.
-    pub fn remove_child(&mut self, id: u64) -> Result<ChildStats, EspError> {
-        let child = self
-            .children
-            .remove(&id)
-            .ok_or(EspError::UnknownChild(id))?;
-        for spi in &child.inbound_spis {
-            self.sad.remove(spi);
-        }
-        self.spd.retain(|p| p.child_id != id);
-        Ok(child.stats)
-    }
-
-    /// The peer's outer address changed (a NAT mapping moved, RFC 7296 §2.23): send there from
-    /// now on.
-    pub fn update_peer(&mut self, id: u64, remote: SocketAddr) -> Result<(), EspError> {
-        let child = self
-            .children
-            .get_mut(&id)
-            .ok_or(EspError::UnknownChild(id))?;
-        if child.local.is_ipv4() != remote.is_ipv4() {
-            return Err(EspError::InvalidConfig(
-                "outer addresses of different families",
-            ));
-        }
-        child.remote = remote;
-        Ok(())
-    }
-
-    /// Adds another inbound SA to a child (rekey overlap, RFC 7296 §2.8: the new SA receives
-    /// while the old one still may). It shares the child's selectors and window size.
-    pub fn add_inbound_sa(&mut self, id: u64, keys: SaKeys) -> Result<(), EspError> {
-        let child = self
-            .children
-            .get_mut(&id)
-            .ok_or(EspError::UnknownChild(id))?;
-        if self.sad.contains_key(&keys.spi) {
-            return Err(EspError::DuplicateSpi(keys.spi));
-        }
-        let sa = InboundSa::new(id, &keys, child.replay_window)?;
-        self.sad.insert(keys.spi, sa);
-        child.inbound_spis.push(keys.spi);
-        Ok(())
-    }
-
-    /// Removes one inbound SA (the old one after a rekey); returns its counters.
-    pub fn remove_inbound_sa(&mut self, spi: u32) -> Result<SaStats, EspError> {
-        let sa = self.sad.remove(&spi).ok_or(EspError::UnknownSpi(spi))?;
-        if let Some(child) = self.children.get_mut(&sa.child_id) {
-            child.inbound_spis.retain(|s| *s != spi);
-        }
-        Ok(sa.stats)
-    }
-
-    /// Replaces a child's outbound SA (rekey: switch sending to the new SA); the sequence
-    /// number restarts at 1. Returns the old SA's counters.
-    pub fn replace_outbound_sa(&mut self, id: u64, keys: SaKeys) -> Result<SaStats, EspError> {
-        let child = self
-            .children
-            .get_mut(&id)
-            .ok_or(EspError::UnknownChild(id))?;
-        let new = OutboundSa::new(&keys)?;
-        let old = core::mem::replace(&mut child.outbound, new);
-        Ok(old.stats)
-    }
-
-    /// Traffic counters of a child (every SA it ever had, both directions).
-    pub fn child_stats(&self, id: u64) -> Option<ChildStats> {
-        self.children.get(&id).map(|c| c.stats)
-    }
-
-    /// Counters of one inbound SA.
-    pub fn inbound_sa_stats(&self, spi: u32) -> Option<SaStats> {
-        self.sad.get(&spi).map(|sa| sa.stats)
-    }
-
-    /// Counters of a child's current outbound SA (`highest_seq` = last sequence number sent).
-    pub fn outbound_sa_stats(&self, id: u64) -> Option<SaStats> {
-        self.children.get(&id).map(|c| c.outbound.stats)
-    }
-
-    /// The child an inbound SPI belongs to.
-    pub fn child_of_spi(&self, spi: u32) -> Option<u64> {
-        self.sad.get(&spi).map(|sa| sa.child_id)
-    }
-
-    /// The inbound SPIs of a child, oldest first.
-    pub fn inbound_spis(&self, id: u64) -> Option<&[u32]> {
-        self.children.get(&id).map(|c| c.inbound_spis.as_slice())
-    }
-
-    /// Ids of the installed children, in SPD order.
-    pub fn child_ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.spd.iter().map(|p| p.child_id)
-    }
-
-    /// Per-reason drop counters.
-    pub fn drop_counters(&self) -> &DropCounters {
-        &self.drops
-    }
-
-    /// Worst-case bytes a child's tunnel adds to an inner packet on the wire: outer IP header
-    /// (20 or 40), UDP header when encapsulating (8), ESP header (8), IV, the largest padding
-    /// (alignment − 1), Pad Length and Next Header (2), ICV. Subtract it from the path MTU to
-    /// size the TUN MTU.
-    pub fn overhead(&self, id: u64) -> Option<usize> {
-        let c = self.children.get(&id)?;
-        let x = &c.outbound.xform;
-        let outer_ip = if c.remote.is_ipv4() { 20 } else { 40 };
-        let udp = if c.encap { 8 } else { 0 };
-        Some(
-            outer_ip
-                + udp
-                + wire::esp::ESP_HEADER_LEN
-                + x.iv_len
-                + (x.align() - 1)
-                + wire::esp::ESP_TRAILER_LEN
-                + x.icv_len,
-        )
     }
 }

@@ -11,7 +11,7 @@ use wire::ip::selector_fields;
 
 use crate::replay::ReplayCheck;
 use crate::spd::inbound_matches;
-use crate::{DataPlane, DropReason, Mode};
+use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// What `decapsulate` accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,31 +39,48 @@ impl DataPlane {
     /// counted.
     ///
     /// `out` is cleared first and only grows when its capacity is too small: reuse one buffer.
+    /// For a batch of packets, [`DataPlane::snapshot`] once and call
+    /// [`Snapshot::decapsulate_append`].
     pub fn decapsulate(
-        &mut self,
+        &self,
         esp: &[u8],
         from: SocketAddr,
         out: &mut Vec<u8>,
     ) -> Result<Inbound, DropReason> {
         out.clear();
-        let r = self.decapsulate_inner(esp, from, out);
+        self.snapshot().decapsulate_append(esp, from, out)
+    }
+}
+
+impl Snapshot<'_> {
+    /// Like [`DataPlane::decapsulate`], but appends the inner packet to `out` after what is
+    /// already there (e.g. room for a TUN offload header). On a drop `out` is truncated back to
+    /// its length at the call: no unauthenticated or rejected plaintext is left in it.
+    pub fn decapsulate_append(
+        &self,
+        esp: &[u8],
+        from: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> Result<Inbound, DropReason> {
+        let start = out.len();
+        let r = self.decapsulate_inner(esp, from, out, start);
         if let Err(reason) = r {
-            // Never hand unauthenticated or rejected plaintext to the caller.
-            out.clear();
-            self.drops.bump(reason);
+            out.truncate(start);
+            self.dp.drops.bump(reason);
         }
         r
     }
 
     fn decapsulate_inner(
-        &mut self,
+        &self,
         esp: &[u8],
         from: SocketAddr,
         out: &mut Vec<u8>,
+        start: usize,
     ) -> Result<Inbound, DropReason> {
         let hdr = EspHeader::parse(esp).map_err(|_| DropReason::Truncated)?;
         // RFC 4303 §3.4.2: no SA, drop (and, with our no-log rule, only count).
-        let sa = self.sad.get_mut(&hdr.spi).ok_or(DropReason::UnknownSpi)?;
+        let sa = self.t.sad.get(&hdr.spi).ok_or(DropReason::UnknownSpi)?;
         let x = &sa.xform;
         let aad = esp.get(..ESP_HEADER_LEN).ok_or(DropReason::Truncated)?;
         let body = esp.get(ESP_HEADER_LEN..).ok_or(DropReason::Truncated)?;
@@ -81,7 +98,7 @@ impl DataPlane {
         }
         // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV.
         let seq = u64::from(hdr.sequence_number);
-        if sa.replay.check(seq) != ReplayCheck::Fresh {
+        if sa.replay().check(seq) != ReplayCheck::Fresh {
             return Err(DropReason::Replay);
         }
         let (iv, rest) = body
@@ -90,19 +107,27 @@ impl DataPlane {
         let (ct, icv) = rest.split_at_checked(ct_len).ok_or(DropReason::Truncated)?;
         out.reserve(ct_len);
         out.extend_from_slice(ct);
-        x.cipher.open(aad, iv, out, icv).map_err(|e| match e {
+        let plain = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
+        x.cipher.open(aad, iv, plain, icv).map_err(|e| match e {
             CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
             _ => DropReason::CryptoFailure,
         })?;
-        // RFC 4303 §3.4.3: the window moves only for packets whose ICV verified.
-        sa.replay.update(seq);
-        sa.stats.highest_seq = sa.replay.top();
+        // RFC 4303 §3.4.3: the window moves only for packets whose ICV verified. Check again
+        // under the lock: another worker may have accepted the same number meanwhile.
+        {
+            let mut w = sa.replay();
+            if w.check(seq) != ReplayCheck::Fresh {
+                return Err(DropReason::Replay);
+            }
+            w.update(seq);
+        }
 
-        let trailer = parse_trailer(out).map_err(|_| DropReason::BadPadding)?;
-        let child_id = sa.child_id;
+        let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
+        let trailer = parse_trailer(plain).map_err(|_| DropReason::BadPadding)?;
         let child = self
+            .t
             .children
-            .get_mut(&child_id)
+            .get(&sa.child_id)
             .ok_or(DropReason::UnknownSpi)?;
         let want_version = match (child.mode, trailer.next_header) {
             (_, NEXT_HEADER_NONE) => return Err(DropReason::Dummy),
@@ -110,30 +135,29 @@ impl DataPlane {
             (Mode::Tunnel, NEXT_HEADER_IPV6) => 6,
             _ => return Err(DropReason::BadNextHeader),
         };
-        out.truncate(trailer.payload_len);
-        let f = selector_fields(out).map_err(|_| DropReason::Malformed)?;
+        out.truncate(start + trailer.payload_len);
+        let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
+        let f = selector_fields(plain).map_err(|_| DropReason::Malformed)?;
         if f.version() != want_version {
             return Err(DropReason::BadNextHeader);
         }
         // Drop TFC padding after the inner packet (RFC 4303 §2.7).
-        out.truncate(f.total_len);
+        out.truncate(start + f.total_len);
         // RFC 4301 §5.2 step 4: the inner packet must be one this SA may carry.
         if !inbound_matches(&f, &child.local_ts, &child.remote_ts) {
             return Err(DropReason::SelectorMismatch);
         }
 
-        let len = out.len();
-        sa.stats.packets += 1;
-        sa.stats.bytes += len as u64;
-        child.stats.packets_in += 1;
-        child.stats.bytes_in += len as u64;
+        let len = out.len().saturating_sub(start);
+        sa.stats.count(len as u64, seq);
+        child.stats.count_in(len as u64);
         let remote_changed = if child.encap {
             from != child.remote
         } else {
             from.ip() != child.remote.ip()
         };
         Ok(Inbound {
-            child_id,
+            child_id: child.id,
             spi: hdr.spi,
             seq: hdr.sequence_number,
             len,

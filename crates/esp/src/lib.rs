@@ -7,15 +7,24 @@
 //! ([`DataPlane::new`] uses the system CSPRNG); AEAD IVs are the 64-bit sequence number
 //! (RFC 4106 §3.1), so AEAD SAs draw no randomness per packet.
 //!
+//! # Sharing between workers
+//! Every method takes `&self`; put the data plane in an `Arc` and give it to every worker.
+//! The SPD and SAD are immutable snapshots: packet processing reads the current one without a
+//! lock held across the cipher, and each control-path call publishes a new one. Per SA, the
+//! outbound sequence number is an atomic counter (each number, hence each AEAD IV, is handed
+//! out once, RFC 4303 §3.3.3, RFC 4106 §3.1), the replay window has a small lock of its own
+//! taken for the check before the ICV and again for the update after it (RFC 4303 §3.4.3), and
+//! counters are atomics. Reordering between workers is absorbed by the replay window.
+//!
 //! # Control path (called when the IKE engine reports Child SA events)
 //! ```text
 //! DataPlane::new() -> DataPlane                    // or with_rng(Box<dyn crypto::Random>)
-//! install_child(&mut self, ChildSaConfig) -> Result<ChildHandle, EspError>
-//! remove_child(&mut self, id: u64) -> Result<ChildStats, EspError>
-//! update_peer(&mut self, id: u64, remote: SocketAddr) -> Result<(), EspError>   // NAT moved
-//! add_inbound_sa(&mut self, id: u64, SaKeys) -> Result<(), EspError>            // rekey overlap
-//! remove_inbound_sa(&mut self, spi: u32) -> Result<SaStats, EspError>
-//! replace_outbound_sa(&mut self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch
+//! install_child(&self, ChildSaConfig) -> Result<ChildHandle, EspError>
+//! remove_child(&self, id: u64) -> Result<ChildStats, EspError>
+//! update_peer(&self, id: u64, remote: SocketAddr) -> Result<(), EspError>   // NAT moved
+//! add_inbound_sa(&self, id: u64, SaKeys) -> Result<(), EspError>            // rekey overlap
+//! remove_inbound_sa(&self, spi: u32) -> Result<SaStats, EspError>
+//! replace_outbound_sa(&self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch
 //! child_stats(id) / inbound_sa_stats(spi) / outbound_sa_stats(id) / drop_counters()
 //! overhead(id) -> Option<usize>                    // worst-case bytes added per packet
 //! ```
@@ -33,6 +42,10 @@
 //!   logged per packet. `out` is empty after a drop.
 //! - Buffers: pass the same `Vec<u8>` every time; it is cleared and reused, so the steady state
 //!   allocates nothing. Size it once for `mtu + overhead` (a 2 KiB or 64 KiB buffer is fine).
+//! - Batches: [`DataPlane::snapshot`] once per batch, then [`Snapshot::encapsulate_append`] /
+//!   [`Snapshot::decapsulate_append`] per packet. They append to the buffer (so ESP packets can
+//!   be laid back to back for one UDP GSO send, or an inner packet behind a TUN offload
+//!   header) and truncate it back on a drop.
 //!
 //! # Overhead (for the TUN MTU)
 //! Per packet: outer IP (20 / 40) + UDP (8, when encapsulating) + ESP header (8) + IV +
@@ -45,7 +58,7 @@
 //! # Not yet
 //! Transport mode (refused by `install_child`), ESN (sequence numbers are 32-bit: an SA stops
 //! sending with [`DropReason::SeqExhausted`] after 2^32 − 1 packets and must be rekeyed),
-//! lifetimes (a `now` parameter will be added then), AH, batch APIs.
+//! lifetimes (a `now` parameter will be added then), AH.
 
 mod config;
 mod dataplane;
@@ -58,7 +71,7 @@ mod spd;
 mod stats;
 
 pub use config::{ChildSaConfig, Mode, SaKeys};
-pub use dataplane::{ChildHandle, DataPlane};
+pub use dataplane::{ChildHandle, DataPlane, Snapshot};
 pub use error::{DropReason, EspError};
 pub use inbound::Inbound;
 pub use outbound::{Outbound, MAX_ESP_LEN};
@@ -66,10 +79,10 @@ pub use stats::{ChildStats, DropCounters, SaStats};
 
 #[cfg(test)]
 mod tests {
-    /// The daemon moves a data plane into a worker thread.
+    /// The daemon shares one data plane between worker threads.
     #[test]
-    fn data_plane_is_send() {
-        fn assert_send<T: Send>() {}
-        assert_send::<crate::DataPlane>();
+    fn data_plane_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::DataPlane>();
     }
 }

@@ -8,7 +8,7 @@ use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 use wire::ip::selector_fields;
 
 use crate::spd::outbound_matches;
-use crate::{DataPlane, DropReason};
+use crate::{DataPlane, DropReason, Snapshot};
 
 /// The largest ESP packet we build: the largest UDP payload over IPv4 (65535 − 20 − 8).
 pub const MAX_ESP_LEN: usize = 65_507;
@@ -35,38 +35,47 @@ impl DataPlane {
     /// says where to send it. On a drop `out` is empty and the reason is counted.
     ///
     /// `out` is cleared first and only grows when its capacity is too small: reuse one buffer.
-    pub fn encapsulate(
-        &mut self,
+    /// For a batch of packets, [`DataPlane::snapshot`] once and call
+    /// [`Snapshot::encapsulate_append`].
+    pub fn encapsulate(&self, ip_packet: &[u8], out: &mut Vec<u8>) -> Result<Outbound, DropReason> {
+        out.clear();
+        self.snapshot().encapsulate_append(ip_packet, out)
+    }
+}
+
+impl Snapshot<'_> {
+    /// Like [`DataPlane::encapsulate`], but appends the ESP packet to `out` after what is
+    /// already there (so a batch can be built back to back for one UDP GSO send, or behind a
+    /// header). On a drop `out` is truncated back to its length at the call.
+    pub fn encapsulate_append(
+        &self,
         ip_packet: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Outbound, DropReason> {
-        out.clear();
-        let r = self.encapsulate_inner(ip_packet, out);
+        let start = out.len();
+        let r = self.encapsulate_inner(ip_packet, out, start);
         if let Err(reason) = r {
-            out.clear();
-            self.drops.bump(reason);
+            out.truncate(start);
+            self.dp.drops.bump(reason);
         }
         r
     }
 
     fn encapsulate_inner(
-        &mut self,
+        &self,
         ip_packet: &[u8],
         out: &mut Vec<u8>,
+        start: usize,
     ) -> Result<Outbound, DropReason> {
         let f = selector_fields(ip_packet).map_err(|_| DropReason::Malformed)?;
         // Bytes after the IP packet's own length are not part of it.
         let inner = ip_packet.get(..f.total_len).ok_or(DropReason::Malformed)?;
         // RFC 4301 §5.1 step 1: the first matching SPD entry decides.
-        let child_id = self
+        let child = self
+            .t
             .spd
             .iter()
-            .find(|p| outbound_matches(&f, &p.local_ts, &p.remote_ts))
-            .map(|p| p.child_id)
-            .ok_or(DropReason::NoPolicy)?;
-        let child = self
-            .children
-            .get_mut(&child_id)
+            .find(|c| outbound_matches(&f, &c.local_ts, &c.remote_ts))
             .ok_or(DropReason::NoPolicy)?;
         // Tunnel mode: the Next Header names the inner IP version (RFC 4303 §2.6).
         let next_header = if f.src.is_ipv4() {
@@ -74,13 +83,7 @@ impl DataPlane {
         } else {
             NEXT_HEADER_IPV6
         };
-        let sa = &mut child.outbound;
-        // RFC 4303 §3.3.3: without ESN the counter must not cycle past 2^32 − 1.
-        let seq = sa
-            .seq
-            .checked_add(1)
-            .filter(|s| *s <= u64::from(u32::MAX))
-            .ok_or(DropReason::SeqExhausted)?;
+        let sa = &*child.outbound;
         let x = &sa.xform;
         let pad = pad_len(inner.len(), x.block_len).map_err(|_| DropReason::Malformed)?;
         let ct_len = inner.len() + usize::from(pad) + ESP_TRAILER_LEN;
@@ -88,8 +91,10 @@ impl DataPlane {
         if total > MAX_ESP_LEN {
             return Err(DropReason::TooBig);
         }
-        // Consume the sequence number before sealing: it is never reused, even on failure.
-        sa.seq = seq;
+        // RFC 4303 §3.3.3: without ESN the counter must not cycle past 2^32 − 1. The number
+        // is taken before sealing (atomically: several workers send on one SA) and never
+        // reused, even if this packet fails.
+        let seq = sa.next_seq().ok_or(DropReason::SeqExhausted)?;
 
         out.reserve(total);
         out.extend_from_slice(
@@ -99,11 +104,12 @@ impl DataPlane {
             }
             .to_bytes(),
         );
-        out.resize(ESP_HEADER_LEN + x.iv_len, 0);
+        out.resize(start + ESP_HEADER_LEN + x.iv_len, 0);
         out.extend_from_slice(inner);
-        out.resize(total, 0);
+        out.resize(start + total, 0);
 
-        let (aad, rest) = out
+        let esp = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
+        let (aad, rest) = esp
             .split_at_mut_checked(ESP_HEADER_LEN)
             .ok_or(DropReason::CryptoFailure)?;
         let (iv, rest) = rest
@@ -121,7 +127,7 @@ impl DataPlane {
             }
         } else {
             // RFC 3602 §3: CBC IVs must be unpredictable.
-            self.rng.fill(iv);
+            self.dp.fill_iv(iv);
         }
         let trailer = buf
             .get_mut(inner.len()..)
@@ -132,13 +138,10 @@ impl DataPlane {
             .map_err(|_| DropReason::CryptoFailure)?;
 
         let inner_len = inner.len() as u64;
-        sa.stats.packets += 1;
-        sa.stats.bytes += inner_len;
-        sa.stats.highest_seq = seq;
-        child.stats.packets_out += 1;
-        child.stats.bytes_out += inner_len;
+        sa.stats.count(inner_len, seq);
+        child.stats.count_out(inner_len);
         Ok(Outbound {
-            child_id,
+            child_id: child.id,
             local: child.local,
             remote: child.remote,
             encap: child.encap,
@@ -168,7 +171,7 @@ mod tests {
 
     #[test]
     fn sequence_number_never_cycles() {
-        let mut d = DataPlane::new();
+        let d = DataPlane::new();
         d.install_child(ChildSaConfig {
             id: 1,
             mode: Mode::Tunnel,
@@ -199,8 +202,8 @@ mod tests {
         .emit(&mut p)
         .unwrap();
         let mut out = Vec::new();
-        if let Some(c) = d.children.get_mut(&1) {
-            c.outbound.seq = u64::from(u32::MAX) - 2;
+        if let Some(c) = d.tables().children.get(&1) {
+            c.outbound.set_seq(u64::from(u32::MAX) - 2);
         }
         for expect in [u32::MAX - 1, u32::MAX] {
             d.encapsulate(&p, &mut out).unwrap();

@@ -1,10 +1,17 @@
 //! The Security Association Database entries (RFC 4301 §4.4.2): one outbound SA per child and
 //! one or more inbound SAs, each with its keyed cipher.
+//!
+//! Several workers use one SA at once: the outbound sequence number is an atomic counter
+//! (the AEAD IV is the sequence number, RFC 4106 §3.1, so each value is handed out exactly
+//! once), the inbound replay window sits behind a small lock of its own, counters are atomics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crypto::{Cipher, IntegId};
 
 use crate::replay::ReplayWindow;
-use crate::stats::SaStats;
+use crate::stats::SaCounters;
 use crate::{EspError, SaKeys};
 
 /// The keyed transform plus the sizes the packet path needs, read once at install.
@@ -70,9 +77,11 @@ impl Transform {
 pub(crate) struct OutboundSa {
     pub spi: u32,
     pub xform: Transform,
-    /// Last sequence number sent (0: none yet; the first packet carries 1, RFC 4303 §3.3.3).
-    pub seq: u64,
-    pub stats: SaStats,
+    /// Last sequence number handed out (0: none yet; the first packet carries 1,
+    /// RFC 4303 §3.3.3). Only ever incremented, so no value is handed out twice; it may pass
+    /// 2^32 − 1, and every value past that is refused ([`OutboundSa::next_seq`]).
+    seq: AtomicU64,
+    pub stats: SaCounters,
 }
 
 impl OutboundSa {
@@ -80,9 +89,23 @@ impl OutboundSa {
         Ok(Self {
             spi: keys.spi,
             xform: Transform::new(keys)?,
-            seq: 0,
-            stats: SaStats::default(),
+            seq: AtomicU64::new(0),
+            stats: SaCounters::default(),
         })
+    }
+
+    /// Allocates the next sequence number, unique across all threads (RFC 4303 §3.3.3);
+    /// `None` once the 32-bit space is used up (no ESN: the counter must not cycle). A number
+    /// is consumed even if the packet is then not sent.
+    pub fn next_seq(&self) -> Option<u64> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed).checked_add(1)?;
+        (seq <= u64::from(u32::MAX)).then_some(seq)
+    }
+
+    /// Sets the last sequence number handed out (tests: reach the end of the space quickly).
+    #[cfg(test)]
+    pub fn set_seq(&self, seq: u64) {
+        self.seq.store(seq, Ordering::Relaxed);
     }
 }
 
@@ -91,8 +114,8 @@ impl OutboundSa {
 pub(crate) struct InboundSa {
     pub child_id: u64,
     pub xform: Transform,
-    pub replay: ReplayWindow,
-    pub stats: SaStats,
+    replay: Mutex<ReplayWindow>,
+    pub stats: SaCounters,
 }
 
 impl InboundSa {
@@ -100,8 +123,15 @@ impl InboundSa {
         Ok(Self {
             child_id,
             xform: Transform::new(keys)?,
-            replay: ReplayWindow::new(window),
-            stats: SaStats::default(),
+            replay: Mutex::new(ReplayWindow::new(window)),
+            stats: SaCounters::default(),
         })
+    }
+
+    /// The replay window, locked only for a check or an update (never across the cipher).
+    pub fn replay(&self) -> MutexGuard<'_, ReplayWindow> {
+        // A panic while holding this lock cannot leave the window inconsistent (check and
+        // update are plain integer operations), so a poisoned lock is still usable.
+        self.replay.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -1,5 +1,9 @@
-//! Counters: per Child SA and per inbound SA traffic, and per-reason drops. Plain integers
-//! updated on the packet path; read them with `DataPlane::child_stats` / `drop_counters`.
+//! Counters: per Child SA and per SA traffic, and per-reason drops. The packet path updates
+//! atomics (several workers share one data plane, `Relaxed` ordering: each counter is exact,
+//! a snapshot of several is not a single instant); read them as plain snapshots with
+//! `DataPlane::child_stats` / `inbound_sa_stats` / `drop_counters`.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::DropReason;
 
@@ -42,6 +46,7 @@ impl DropCounters {
     }
 
     /// Counts one drop.
+    #[cfg(test)]
     pub(crate) fn bump(&mut self, reason: DropReason) {
         if let Some(c) = self.counts.get_mut(Self::index(reason)) {
             *c = c.wrapping_add(1);
@@ -67,6 +72,84 @@ impl DropCounters {
     }
 }
 
+/// The live counters of one SA, updated by every worker.
+#[derive(Debug, Default)]
+pub(crate) struct SaCounters {
+    bytes: AtomicU64,
+    packets: AtomicU64,
+    highest_seq: AtomicU64,
+}
+
+impl SaCounters {
+    /// One packet of `bytes` inner bytes with sequence number `seq`.
+    pub(crate) fn count(&self, bytes: u64, seq: u64) {
+        self.packets.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(bytes, Relaxed);
+        self.highest_seq.fetch_max(seq, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> SaStats {
+        SaStats {
+            bytes: self.bytes.load(Relaxed),
+            packets: self.packets.load(Relaxed),
+            highest_seq: self.highest_seq.load(Relaxed),
+        }
+    }
+}
+
+/// The live counters of one Child SA (shared by every version of the child in the SAD
+/// snapshots, so they survive `update_peer` and rekeys).
+#[derive(Debug, Default)]
+pub(crate) struct ChildCounters {
+    bytes_in: AtomicU64,
+    packets_in: AtomicU64,
+    bytes_out: AtomicU64,
+    packets_out: AtomicU64,
+}
+
+impl ChildCounters {
+    pub(crate) fn count_in(&self, bytes: u64) {
+        self.packets_in.fetch_add(1, Relaxed);
+        self.bytes_in.fetch_add(bytes, Relaxed);
+    }
+
+    pub(crate) fn count_out(&self, bytes: u64) {
+        self.packets_out.fetch_add(1, Relaxed);
+        self.bytes_out.fetch_add(bytes, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> ChildStats {
+        ChildStats {
+            bytes_in: self.bytes_in.load(Relaxed),
+            packets_in: self.packets_in.load(Relaxed),
+            bytes_out: self.bytes_out.load(Relaxed),
+            packets_out: self.packets_out.load(Relaxed),
+        }
+    }
+}
+
+/// The live per-reason drop counters.
+#[derive(Debug, Default)]
+pub(crate) struct DropAtomics {
+    counts: [AtomicU64; DropReason::ALL.len()],
+}
+
+impl DropAtomics {
+    pub(crate) fn bump(&self, reason: DropReason) {
+        if let Some(c) = self.counts.get(DropCounters::index(reason)) {
+            c.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> DropCounters {
+        let mut d = DropCounters::default();
+        for (dst, src) in d.counts.iter_mut().zip(&self.counts) {
+            *dst = src.load(Relaxed);
+        }
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +168,26 @@ mod tests {
         assert_eq!(c.get(DropReason::Truncated), 0);
         assert_eq!(c.total(), 3);
         assert_eq!(c.iter().count(), DropReason::ALL.len());
+    }
+
+    #[test]
+    fn atomics_snapshot() {
+        let a = DropAtomics::default();
+        a.bump(DropReason::NoPolicy);
+        a.bump(DropReason::NoPolicy);
+        let s = a.snapshot();
+        assert_eq!(s.get(DropReason::NoPolicy), 2);
+        assert_eq!(s.total(), 2);
+        let c = SaCounters::default();
+        c.count(100, 7);
+        c.count(50, 3);
+        assert_eq!(
+            c.snapshot(),
+            SaStats {
+                bytes: 150,
+                packets: 2,
+                highest_seq: 7
+            }
+        );
     }
 }

@@ -22,7 +22,7 @@ fn seal_n(a: &mut DataPlane, n: usize) -> Vec<Vec<u8>> {
 #[test]
 fn replay_window() {
     for suite in SUITES {
-        let (mut a, mut b) = mirror_pair(suite, false);
+        let (mut a, b) = mirror_pair(suite, false);
         let from = outer(false).0;
         let pkts = seal_n(&mut a, 70);
         let mut out = Vec::new();
@@ -60,7 +60,7 @@ fn larger_window_accepts_older_packets() {
     let (ca, mut cb) = mirror_configs("aes128gcm16", false);
     cb.replay_window = 1024;
     let mut a = DataPlane::new();
-    let mut b = DataPlane::new();
+    let b = DataPlane::new();
     a.install_child(ca).unwrap();
     b.install_child(cb).unwrap();
     let pkts = seal_n(&mut a, 300);
@@ -72,7 +72,7 @@ fn larger_window_accepts_older_packets() {
 #[test]
 fn tampering_is_dropped_and_does_not_move_the_window() {
     for suite in SUITES {
-        let (mut a, mut b) = mirror_pair(suite, false);
+        let (mut a, b) = mirror_pair(suite, false);
         let from = outer(false).0;
         let pkts = seal_n(&mut a, 2);
         let mut out = Vec::new();
@@ -104,7 +104,7 @@ fn tampering_is_dropped_and_does_not_move_the_window() {
 
 #[test]
 fn unknown_spi() {
-    let (mut a, mut b) = mirror_pair("aes256gcm16", false);
+    let (mut a, b) = mirror_pair("aes256gcm16", false);
     let mut p = seal_n(&mut a, 1).remove(0);
     p[0] ^= 0x80;
     let mut out = Vec::new();
@@ -121,8 +121,8 @@ fn inner_selector_mismatch() {
     let (mut ca, cb) = mirror_configs("aes128-sha256", false);
     ca.remote_ts = vec![ts("198.51.100.0/24"), ts("2001:db8:10::/48")];
     ca.local_ts = vec![ts("203.0.113.0/24"), ts("2001:db8::/32")];
-    let mut a = DataPlane::new();
-    let mut b = DataPlane::new();
+    let a = DataPlane::new();
+    let b = DataPlane::new();
     a.install_child(ca).unwrap();
     b.install_child(cb).unwrap();
     let from = outer(false).0;
@@ -153,7 +153,7 @@ fn inner_selector_mismatch() {
 #[test]
 fn padding_next_header_and_tfc() {
     for suite in SUITES {
-        let (_, mut b) = mirror_pair(suite, false);
+        let (_, b) = mirror_pair(suite, false);
         let k = keys(suite, SPI_B_IN, 0x10); // A -> B keys, as in mirror_configs
         let from = outer(false).0;
         let al = align_of(suite);
@@ -228,7 +228,7 @@ fn padding_next_header_and_tfc() {
 #[test]
 fn truncated_at_every_length() {
     for suite in SUITES {
-        let (mut a, mut b) = mirror_pair(suite, false);
+        let (mut a, b) = mirror_pair(suite, false);
         let from = outer(false).0;
         let p = seal_n(&mut a, 1).remove(0);
         let mut out = Vec::new();
@@ -247,7 +247,7 @@ fn truncated_at_every_length() {
 
 #[test]
 fn sad_holds_two_inbound_sas_per_child() {
-    let (mut a, mut b) = mirror_pair("aes256gcm16", false);
+    let (a, b) = mirror_pair("aes256gcm16", false);
     let from = outer(false).0;
     let mut w = Vec::new();
     let mut out = Vec::new();
@@ -296,7 +296,7 @@ fn sad_holds_two_inbound_sas_per_child() {
 #[test]
 fn install_validation() {
     let (ca, _) = mirror_configs("aes128gcm16", false);
-    let mut d = DataPlane::new();
+    let d = DataPlane::new();
     let mut bad = ca.clone();
     bad.inbound.spi = 255;
     assert_eq!(d.install_child(bad), Err(esp::EspError::ReservedSpi(255)));
@@ -342,7 +342,7 @@ fn install_validation() {
 #[test]
 fn overhead_cbc_v6() {
     let (ca, _) = mirror_configs("aes128-sha256", true);
-    let mut d = DataPlane::new();
+    let d = DataPlane::new();
     d.install_child(ca).unwrap();
     assert_eq!(d.overhead(CHILD), Some(40 + 8 + 8 + 16 + 15 + 2 + 16));
 }
@@ -355,7 +355,7 @@ proptest! {
     fn random_input_never_panics(suite in prop::sample::select(SUITES.to_vec()),
                                  known_spi: bool,
                                  bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let (_, mut b) = mirror_pair(suite, false);
+        let (_, b) = mirror_pair(suite, false);
         let mut input = bytes.clone();
         if known_spi && input.len() >= 4 {
             input[..4].copy_from_slice(&SPI_B_IN.to_be_bytes());
@@ -370,7 +370,7 @@ proptest! {
     /// Random bytes into encapsulate never panic.
     #[test]
     fn random_outbound_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
-        let (mut a, _) = mirror_pair("aes128gcm16", false);
+        let (a, _) = mirror_pair("aes128gcm16", false);
         let mut out = Vec::new();
         if a.encapsulate(&bytes, &mut out).is_err() {
             prop_assert!(out.is_empty());

@@ -76,13 +76,13 @@ fn check(keys: fn(u32) -> SaKeys, expected_hex: &str) {
     let inner = hex::decode(INNER).unwrap();
     let expected = hex::decode(expected_hex).unwrap();
 
-    let mut tx = DataPlane::with_rng(Box::new(FixedIv));
+    let tx = DataPlane::with_rng(Box::new(FixedIv));
     tx.install_child(config(keys, true)).unwrap();
     let mut out = Vec::new();
     tx.encapsulate(&inner, &mut out).unwrap();
     assert_eq!(hex::encode(&out), expected_hex);
 
-    let mut rx = DataPlane::new();
+    let rx = DataPlane::new();
     rx.install_child(config(keys, false)).unwrap();
     let mut plain = Vec::new();
     let inb = rx

@@ -9,7 +9,7 @@ use esp::{DropReason, MAX_ESP_LEN};
 fn round_trip_all_suites_and_families() {
     for suite in SUITES {
         for outer_v6 in [false, true] {
-            let (mut a, mut b) = mirror_pair(suite, outer_v6);
+            let (a, b) = mirror_pair(suite, outer_v6);
             let (a_addr, b_addr) = outer(outer_v6);
             let packets = [
                 ping("203.0.113.10", "198.51.100.10", 56),
@@ -76,7 +76,7 @@ fn round_trip_all_suites_and_families() {
 
 #[test]
 fn cbc_ivs_differ_between_packets() {
-    let (mut a, _) = mirror_pair("aes128-sha256", false);
+    let (a, _) = mirror_pair("aes128-sha256", false);
     let p = ping("203.0.113.10", "198.51.100.10", 56);
     let mut x = Vec::new();
     let mut y = Vec::new();
@@ -88,7 +88,7 @@ fn cbc_ivs_differ_between_packets() {
 
 #[test]
 fn trailing_bytes_after_the_ip_packet_are_not_sent() {
-    let (mut a, mut b) = mirror_pair("aes128gcm16", false);
+    let (a, b) = mirror_pair("aes128gcm16", false);
     let p = ping("203.0.113.10", "198.51.100.10", 20);
     let mut padded = p.clone();
     padded.extend_from_slice(&[0xee; 9]);
@@ -102,7 +102,7 @@ fn trailing_bytes_after_the_ip_packet_are_not_sent() {
 
 #[test]
 fn no_policy_and_malformed_outbound() {
-    let (mut a, _) = mirror_pair("aes256gcm16", false);
+    let (a, _) = mirror_pair("aes256gcm16", false);
     let mut w = vec![1, 2, 3];
     // Destination outside B's selectors.
     let p = ping("203.0.113.10", "198.51.100.200", 8);
@@ -130,7 +130,7 @@ fn port_selectors_choose_the_child() {
     // Two children to the same peer networks: UDP port 53 first, everything else second.
     let (mut ca, cb) = mirror_configs("aes128gcm16", false);
     ca.local_ts = vec![ts("203.0.113.0/24[udp/53]")];
-    let mut a = esp::DataPlane::new();
+    let a = esp::DataPlane::new();
     a.install_child(ca.clone()).unwrap();
     let mut second = cb.clone();
     second.id = 99;
@@ -150,7 +150,7 @@ fn port_selectors_choose_the_child() {
 
 #[test]
 fn update_peer_moves_the_destination() {
-    let (mut a, mut b) = mirror_pair("aes128gcm16", false);
+    let (a, b) = mirror_pair("aes128gcm16", false);
     let moved: std::net::SocketAddr = "192.0.2.100:31000".parse().unwrap();
     a.update_peer(CHILD, moved).unwrap();
     let mut w = Vec::new();
@@ -171,7 +171,7 @@ fn update_peer_moves_the_destination() {
 
 #[test]
 fn oversized_packet_is_refused() {
-    let (mut a, _) = mirror_pair("aes128-sha256", false);
+    let (a, _) = mirror_pair("aes128-sha256", false);
     let p = udp4("203.0.113.10", "198.51.100.11", 1, 2, 65_535 - 28);
     let mut w = Vec::new();
     assert_eq!(a.encapsulate(&p, &mut w), Err(DropReason::TooBig));

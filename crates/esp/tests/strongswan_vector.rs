@@ -125,14 +125,14 @@ fn peer(c: &Capture, as_moon: bool) -> DataPlane {
             replay_window: 64,
         }
     };
-    let mut d = DataPlane::new();
+    let d = DataPlane::new();
     d.install_child(cfg).unwrap();
     d
 }
 
 fn open_all(c: &Capture) {
-    let mut moon = peer(c, true);
-    let mut carol = peer(c, false);
+    let moon = peer(c, true);
+    let carol = peer(c, false);
     let mut out = Vec::new();
     let carol_addr: SocketAddr = CAROL.parse().unwrap();
     let moon_addr: SocketAddr = MOON.parse().unwrap();

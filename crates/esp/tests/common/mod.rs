@@ -123,8 +123,8 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
 
 pub fn mirror_pair(suite: &str, outer_v6: bool) -> (DataPlane, DataPlane) {
     let (ca, cb) = mirror_configs(suite, outer_v6);
-    let mut a = DataPlane::with_rng(Box::new(DeterministicRandom::new(1)));
-    let mut b = DataPlane::with_rng(Box::new(DeterministicRandom::new(2)));
+    let a = DataPlane::with_rng(Box::new(DeterministicRandom::new(1)));
+    let b = DataPlane::with_rng(Box::new(DeterministicRandom::new(2)));
     a.install_child(ca).unwrap();
     b.install_child(cb).unwrap();
     (a, b)
