@@ -244,10 +244,10 @@ impl fmt::Display for Dn {
                 f.write_str("=")?;
                 match value_string(&ava.value) {
                     Some(s) => f.write_str(&escape(&s))?,
-                    None => {
-                        let der = ava.value.to_der().map_err(|_| fmt::Error)?;
-                        write!(f, "#{}", hex(&der))?;
-                    }
+                    None => match ava.value.to_der() {
+                        Ok(der) => write!(f, "#{}", hex(&der))?,
+                        Err(_) => f.write_str("#?")?,
+                    },
                 }
             }
         }

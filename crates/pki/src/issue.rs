@@ -333,6 +333,11 @@ impl CertificateAuthority {
         self.cert.der()
     }
 
+    /// The CA's certificate, PEM.
+    pub fn cert_pem(&self) -> String {
+        cert_to_pem(self.cert.der())
+    }
+
     /// The CA's key.
     pub fn key(&self) -> &PrivateKey {
         &self.key

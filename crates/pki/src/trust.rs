@@ -26,12 +26,6 @@ use crate::load::{load_certs, load_crls};
 use crate::verified::VerifiedCert;
 use crate::PkiError;
 
-/// A trusted CA: its decoded certificate and the trust anchor built from it.
-struct Ca {
-    cert: Certificate,
-    anchor: TrustAnchor<'static>,
-}
-
 /// A loaded CRL: webpki's form for checking, and the fields for messages.
 struct Crl {
     webpki: CertRevocationList<'static>,
@@ -44,7 +38,9 @@ struct Crl {
 /// Trusted CA certificates and CRLs (RFC 5280 §6.1.1 (d) trust anchors; §5 CRLs).
 #[derive(Default)]
 pub struct TrustStore {
-    cas: Vec<Ca>,
+    /// Trusted CA certificates, and the trust anchors built from them (same order).
+    cas: Vec<Certificate>,
+    anchors: Vec<TrustAnchor<'static>>,
     crls: Vec<Crl>,
 }
 
@@ -56,7 +52,7 @@ impl core::fmt::Debug for TrustStore {
                 &self
                     .cas
                     .iter()
-                    .map(|c| c.cert.subject().to_string())
+                    .map(|c| c.subject().to_string())
                     .collect::<Vec<_>>(),
             )
             .field(
@@ -94,10 +90,11 @@ impl TrustStore {
         let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(der))
             .map_err(|e| PkiError::BadCertificate(format!("\"{}\": {e}", cert.subject())))?
             .to_owned();
-        if self.cas.iter().any(|c| c.cert.der() == der) {
+        if self.cas.iter().any(|c| c.der() == der) {
             return Ok(());
         }
-        self.cas.push(Ca { cert, anchor });
+        self.cas.push(cert);
+        self.anchors.push(anchor);
         Ok(())
     }
 
@@ -164,7 +161,7 @@ impl TrustStore {
 
     /// The trusted CA certificates, in the order added.
     pub fn cas(&self) -> impl Iterator<Item = &Certificate> {
-        self.cas.iter().map(|c| &c.cert)
+        self.cas.iter()
     }
 
     /// Number of CRLs held.
@@ -176,7 +173,7 @@ impl TrustStore {
     /// CA's SubjectPublicKeyInfo (RFC 7296 §3.7; see [`crate::ca_key_hash`]), in the order
     /// added. Concatenated, they are the CERTREQ payload data for certificate encoding 4.
     pub fn ca_hashes(&self) -> Vec<[u8; 20]> {
-        self.cas.iter().map(|c| c.cert.key_hash()).collect()
+        self.cas.iter().map(Certificate::key_hash).collect()
     }
 
     /// The trusted CAs named by a peer's CERTREQ hashes (RFC 7296 §3.7), in the store's
@@ -184,7 +181,6 @@ impl TrustStore {
     pub fn ca_for_hashes(&self, hashes: &[[u8; 20]]) -> Vec<&Certificate> {
         self.cas
             .iter()
-            .map(|c| &c.cert)
             .filter(|c| hashes.contains(&c.key_hash()))
             .collect()
     }
@@ -210,7 +206,7 @@ impl TrustStore {
             .iter()
             .map(|d| CertificateDer::from(*d))
             .collect();
-        let anchors: Vec<TrustAnchor<'_>> = self.cas.iter().map(|c| c.anchor.clone()).collect();
+        let anchors = &self.anchors;
         let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().map(|c| &c.webpki).collect();
         let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
             b.with_depth(RevocationCheckDepth::Chain)
@@ -225,16 +221,16 @@ impl TrustStore {
             let ca = anchor_index(path)
                 .and_then(|i| self.cas.get(i))
                 .ok_or(WError::UnknownIssuer)?;
-            if now < ca.cert.not_before() {
+            if now < ca.not_before() {
                 return Err(WError::CertNotValidYet {
                     time,
-                    not_before: unix(ca.cert.not_before()),
+                    not_before: unix(ca.not_before()),
                 });
             }
-            if now > ca.cert.not_after() {
+            if now > ca.not_after() {
                 return Err(WError::CertExpired {
                     time,
-                    not_after: unix(ca.cert.not_after()),
+                    not_after: unix(ca.not_after()),
                 });
             }
             Ok(())
@@ -242,7 +238,7 @@ impl TrustStore {
         let path = ee_cert
             .verify_for_usage(
                 webpki::ALL_VERIFICATION_ALGS,
-                &anchors,
+                anchors,
                 &inter,
                 time,
                 IkeEku(usage),
@@ -253,7 +249,7 @@ impl TrustStore {
 
         let ca = anchor_index(&path)
             .and_then(|i| self.cas.get(i))
-            .map(|c| c.cert.clone())
+            .cloned()
             .ok_or_else(|| PkiError::Invalid {
                 subject: ee.subject().to_string(),
                 detail: "path ends at an unknown anchor".into(),
@@ -418,12 +414,8 @@ impl TrustStore {
         let mut used = vec![false; inter.len()];
         while let Some(cur) = chain.last() {
             let issuer = cur.issuer().as_der();
-            if let Some(ca) = self
-                .cas
-                .iter()
-                .find(|c| c.cert.subject().as_der() == issuer)
-            {
-                return (chain, Some(&ca.cert));
+            if let Some(ca) = self.cas.iter().find(|c| c.subject().as_der() == issuer) {
+                return (chain, Some(ca));
             }
             let next = inter.iter().enumerate().find(|(i, c)| {
                 !used.get(*i).copied().unwrap_or(true) && c.subject().as_der() == issuer
