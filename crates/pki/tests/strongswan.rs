@@ -395,3 +395,35 @@ fn loading_files() {
     let wrong_key = PrivateKey::generate(KeyKind::Ed25519).unwrap();
     assert!(CertificateAuthority::load(ca.cert_der(), wrong_key).is_err());
 }
+
+#[test]
+fn eku_of_an_intermediate_restricts_the_chain() {
+    let s = trust(&["ec-root.pem"]);
+    let int = cert("eku-int.pem");
+    let leaf = cert("eku-leaf.pem");
+    s.verify(&leaf, &[&int], fixture_now(), Usage::Server)
+        .unwrap();
+    match s.verify(&leaf, &[&int], fixture_now(), Usage::Client) {
+        Err(PkiError::WrongUsage {
+            subject, present, ..
+        }) => {
+            assert_eq!(
+                subject,
+                "C=CH, O=strongSwan ECDSA, CN=Server-only Intermediate"
+            );
+            assert_eq!(present, ["serverAuth"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sha1_signatures_are_refused() {
+    let err = trust(&["rsa-root.pem"])
+        .verify(&cert("sha1-leaf.pem"), &[], fixture_now(), Usage::Any)
+        .unwrap_err();
+    assert!(
+        matches!(err, PkiError::UnsupportedAlgorithm { .. }),
+        "{err:?}"
+    );
+}

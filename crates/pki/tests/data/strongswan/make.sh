@@ -32,4 +32,10 @@ P --signcrl --cacert ec-int.pem --cakey ec-int.key --cert ec-leaf2.pem --reason 
 key rsa-root rsa 2048
 P --self --ca --in rsa-root.key --dn "C=CH, O=strongSwan RSA, CN=RSA Root" "${V[@]}" --outform pem > rsa-root.pem
 P --pub --in ec-leaf.key | P --issue --cacert rsa-root.pem --cakey rsa-root.key --dn "C=CH, O=strongSwan RSA, CN=mixed.example.org" --san mixed.example.org --flag serverAuth --flag clientAuth "${V[@]}" --outform pem > rsa-leaf.pem
+# An intermediate restricted to serverAuth (EKU applies along the chain), and a leaf signed
+# with SHA-1 (refused).
+key eku-int ecdsa 256; key eku-leaf ecdsa 256
+P --pub --in eku-int.key | P --issue --ca --cacert ec-root.pem --cakey ec-root.key --dn "C=CH, O=strongSwan ECDSA, CN=Server-only Intermediate" --flag serverAuth "${V[@]}" --outform pem > eku-int.pem
+P --pub --in eku-leaf.key | P --issue --cacert eku-int.pem --cakey eku-int.key --dn "C=CH, O=strongSwan ECDSA, CN=eku.example.org" --san eku.example.org --flag serverAuth --flag clientAuth "${V[@]}" --outform pem > eku-leaf.pem
+P --pub --in ec-leaf.key | P --issue --cacert rsa-root.pem --cakey rsa-root.key --dn "C=CH, O=strongSwan RSA, CN=sha1.example.org" --digest sha1 "${V[@]}" --outform pem > sha1-leaf.pem
 rm -f ./*.key
