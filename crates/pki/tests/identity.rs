@@ -134,3 +134,38 @@ fn fqdn_equal_to_the_cn_only_is_not_accepted() {
     assert!(c.matches_identity(&id("C=CH, O=Rampart, CN=cn-only.example.org")));
     assert_eq!(c.subject().common_names(), ["cn-only.example.org"]);
 }
+
+/// The glue the daemon needs: our issued key signs through `crypto::sign`, and the verified
+/// certificate's SubjectPublicKeyInfo verifies that signature (RFC 7296 §2.15 AUTH).
+#[test]
+fn verified_spki_checks_signatures_made_with_the_issued_key() {
+    use crypto::sign::{SignatureScheme, SigningKey, VerifyingKey};
+    for (kind, scheme) in [
+        (KeyKind::Ed25519, SignatureScheme::Ed25519),
+        (KeyKind::EcdsaP256, SignatureScheme::EcdsaSha256),
+        (KeyKind::EcdsaP384, SignatureScheme::EcdsaSha384),
+        (KeyKind::EcdsaP521, SignatureScheme::EcdsaSha512),
+        (KeyKind::Rsa2048, SignatureScheme::RsaPkcs1Sha256),
+        (KeyKind::Rsa2048, SignatureScheme::RsaPssSha256),
+    ] {
+        let root = root(kind, "Root");
+        let (der, key) = leaf(&root, kind, &common::leaf_spec("s.example.org", &[]));
+        let v = store(&[&root])
+            .verify(&der, &[], now(), Usage::Any)
+            .unwrap();
+        let signer = SigningKey::from_pkcs8_der(key.pkcs8_der().as_slice()).unwrap();
+        let pem_signer = SigningKey::from_pem(key.pkcs8_pem().as_bytes()).unwrap();
+        let sig = signer.sign(scheme, b"IKE_SA_INIT octets").unwrap();
+        let vk = VerifyingKey::from_spki(v.spki_der()).unwrap();
+        assert!(
+            vk.verify(scheme, b"IKE_SA_INIT octets", &sig).is_ok(),
+            "{kind:?}"
+        );
+        assert!(
+            vk.verify(scheme, b"other octets", &sig).is_err(),
+            "{kind:?}"
+        );
+        let sig2 = pem_signer.sign(scheme, b"x").unwrap();
+        assert!(vk.verify(scheme, b"x", &sig2).is_ok(), "{kind:?}");
+    }
+}
