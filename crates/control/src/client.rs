@@ -8,9 +8,11 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::command::{Command, LogLevel, SaTarget, TerminateTarget};
+use crate::events::{Event, EventMessage};
 use crate::frame::{encode_frame, FrameDecoder, FrameError};
-use crate::message::{Command, ControlError, Request, Response, TerminateTarget, PROTOCOL_VERSION};
-use crate::results::{InitiateResult, StatusResult, TerminateResult, VersionResult};
+use crate::message::{ControlError, Request, Response, PROTOCOL_VERSION};
+use crate::results::*;
 
 /// How long [`Client::connect`] waits for an answer by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,16 +103,81 @@ impl Client {
         self.call_typed(Command::Status)
     }
 
-    /// `initiate {"connection": connection}`.
-    pub fn initiate(&mut self, connection: &str) -> Result<InitiateResult, ClientError> {
-        self.call_typed(Command::Initiate {
-            connection: connection.to_string(),
+    /// `list_sas`, optionally only one connection's IKE SAs.
+    pub fn list_sas(&mut self, connection: Option<&str>) -> Result<ListSasResult, ClientError> {
+        self.call_typed(Command::ListSas {
+            connection: connection.map(str::to_string),
         })
     }
 
-    /// `terminate {"connection": ...}` or `{"ike_sa": ...}`.
+    /// `list_conns`.
+    pub fn list_conns(&mut self) -> Result<ListConnsResult, ClientError> {
+        self.call_typed(Command::ListConns)
+    }
+
+    /// `list_certs`.
+    pub fn list_certs(&mut self) -> Result<ListCertsResult, ClientError> {
+        self.call_typed(Command::ListCerts)
+    }
+
+    /// `list_pools`.
+    pub fn list_pools(&mut self) -> Result<ListPoolsResult, ClientError> {
+        self.call_typed(Command::ListPools)
+    }
+
+    /// `list_algs`.
+    pub fn list_algs(&mut self) -> Result<ListAlgsResult, ClientError> {
+        self.call_typed(Command::ListAlgs)
+    }
+
+    /// `stats`.
+    pub fn stats(&mut self) -> Result<StatsResult, ClientError> {
+        self.call_typed(Command::Stats)
+    }
+
+    /// `counters`.
+    pub fn counters(&mut self) -> Result<CountersResult, ClientError> {
+        self.call_typed(Command::Counters)
+    }
+
+    /// `initiate {"connection": connection, "child": child}`.
+    pub fn initiate(
+        &mut self,
+        connection: &str,
+        child: Option<&str>,
+    ) -> Result<InitiateResult, ClientError> {
+        self.call_typed(Command::Initiate {
+            connection: connection.to_string(),
+            child: child.map(str::to_string),
+        })
+    }
+
+    /// `terminate {"connection": ...}`, `{"ike_sa": ...}` or `{"child_sa": ...}`.
     pub fn terminate(&mut self, target: TerminateTarget) -> Result<TerminateResult, ClientError> {
         self.call_typed(Command::Terminate(target))
+    }
+
+    /// `rekey {"ike_sa": ...}` or `{"child_sa": ...}`.
+    pub fn rekey(&mut self, target: SaTarget) -> Result<RekeyResult, ClientError> {
+        self.call_typed(Command::Rekey(target))
+    }
+
+    /// `reload`.
+    pub fn reload(&mut self) -> Result<ReloadResult, ClientError> {
+        self.call_typed(Command::Reload)
+    }
+
+    /// `subscribe`: turns this connection into an event stream of SA events (`sa`) and log
+    /// lines at `log` or more severe. Reads wait without a timeout from then on (see
+    /// [`Subscription::set_timeout`]).
+    pub fn subscribe(
+        mut self,
+        sa: bool,
+        log: Option<LogLevel>,
+    ) -> Result<Subscription, ClientError> {
+        let _: SubscribeResult = self.call_typed(Command::Subscribe { sa, log })?;
+        self.set_timeout(None)?;
+        Ok(Subscription { client: self })
     }
 
     /// Sends `command` and returns the whole response (ok or error).
@@ -168,5 +235,36 @@ impl Client {
             }
             _ => ClientError::Io(e),
         }
+    }
+}
+
+/// An event stream (after [`Client::subscribe`]).
+#[derive(Debug)]
+pub struct Subscription {
+    client: Client,
+}
+
+impl Subscription {
+    /// Sets the read timeout of [`Subscription::next_event`] (`None` = wait forever).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), ClientError> {
+        self.client.set_timeout(timeout)
+    }
+
+    /// The next event; `Ok(None)` when the daemon closed the stream. Events of types this
+    /// client does not know come back as [`Event::Unknown`].
+    pub fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        Ok(self.next_message()?.map(|m| m.event))
+    }
+
+    /// Like [`Subscription::next_event`], with the whole frame (time stamp included).
+    pub fn next_message(&mut self) -> Result<Option<EventMessage>, ClientError> {
+        let payload = match self.client.read_frame() {
+            Ok(p) => p,
+            Err(ClientError::Closed) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        serde_json::from_slice(&payload)
+            .map(Some)
+            .map_err(|e| ClientError::BadResponse(format!("event: {e}")))
     }
 }

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The protocol version this crate speaks (`"v"` of every message).
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -30,133 +30,7 @@ impl Request {
     }
 }
 
-/// The commands and their arguments (docs/control.md "Commands").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// `version`: no arguments; result [`crate::VersionResult`].
-    Version,
-    /// `status`: no arguments; result [`crate::StatusResult`].
-    Status,
-    /// `initiate {"connection": NAME}`; result [`crate::InitiateResult`].
-    Initiate {
-        /// The connection to start.
-        connection: String,
-    },
-    /// `terminate {"connection": NAME}` or `{"ike_sa": ID}`; result [`crate::TerminateResult`].
-    Terminate(TerminateTarget),
-}
-
-/// What `terminate` deletes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TerminateTarget {
-    /// Every IKE SA of this connection.
-    Connection(String),
-    /// One IKE SA by its id.
-    IkeSa(u64),
-}
-
-impl Command {
-    /// The command's name on the wire.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Version => "version",
-            Command::Status => "status",
-            Command::Initiate { .. } => "initiate",
-            Command::Terminate(_) => "terminate",
-        }
-    }
-
-    /// Every command name this version knows.
-    pub const NAMES: &'static [&'static str] = &["version", "status", "initiate", "terminate"];
-
-    /// The `args` object.
-    pub fn args(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        match self {
-            Command::Version | Command::Status => {}
-            Command::Initiate { connection } => {
-                m.insert("connection".into(), Value::String(connection.clone()));
-            }
-            Command::Terminate(TerminateTarget::Connection(c)) => {
-                m.insert("connection".into(), Value::String(c.clone()));
-            }
-            Command::Terminate(TerminateTarget::IkeSa(id)) => {
-                m.insert("ike_sa".into(), Value::from(*id));
-            }
-        }
-        m
-    }
-
-    /// Builds a command from its name and `args`. `Err` carries the error code
-    /// (`unknown_command` or `bad_request`) and a message.
-    pub fn from_parts(name: &str, args: &Value) -> Result<Command, ControlError> {
-        let bad = |m: String| ControlError::new(ErrorCode::BadRequest, m);
-        let Value::Object(args) = args else {
-            return Err(bad(format!("'args' of '{name}' must be an object")));
-        };
-        let allow_only = |allowed: &[&str]| -> Result<(), ControlError> {
-            match args.keys().find(|k| !allowed.contains(&k.as_str())) {
-                Some(k) => Err(bad(format!(
-                    "unknown argument '{k}' for '{name}' (allowed: {})",
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                ))),
-                None => Ok(()),
-            }
-        };
-        let string_arg = |key: &str| -> Result<String, ControlError> {
-            match args.get(key) {
-                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                Some(_) => Err(bad(format!(
-                    "argument '{key}' of '{name}' must be a non-empty string"
-                ))),
-                None => Err(bad(format!("'{name}' needs the argument '{key}'"))),
-            }
-        };
-        match name {
-            "version" => allow_only(&[]).map(|()| Command::Version),
-            "status" => allow_only(&[]).map(|()| Command::Status),
-            "initiate" => {
-                allow_only(&["connection"])?;
-                Ok(Command::Initiate {
-                    connection: string_arg("connection")?,
-                })
-            }
-            "terminate" => {
-                allow_only(&["connection", "ike_sa"])?;
-                match (args.get("connection"), args.get("ike_sa")) {
-                    (Some(_), None) => Ok(Command::Terminate(TerminateTarget::Connection(
-                        string_arg("connection")?,
-                    ))),
-                    (None, Some(v)) => v
-                        .as_u64()
-                        .map(|id| Command::Terminate(TerminateTarget::IkeSa(id)))
-                        .ok_or_else(|| {
-                            bad(
-                                "argument 'ike_sa' of 'terminate' must be a non-negative integer"
-                                    .into(),
-                            )
-                        }),
-                    _ => Err(bad(
-                        "'terminate' needs exactly one of the arguments 'connection' or 'ike_sa'"
-                            .into(),
-                    )),
-                }
-            }
-            other => Err(ControlError::new(
-                ErrorCode::UnknownCommand,
-                format!(
-                    "unknown command '{}' (allowed: {})",
-                    other.escape_default(),
-                    Command::NAMES.join(", ")
-                ),
-            )),
-        }
-    }
-}
+pub use crate::command::Command;
 
 impl Serialize for Request {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -195,6 +69,14 @@ pub enum ErrorCode {
     UnknownSa,
     /// The command ran and failed.
     Failed,
+    /// The command exists but the daemon cannot do it yet (e.g. `rekey`).
+    NotSupported,
+    /// The peer credentials (SO_PEERCRED) are neither root nor the configured control group.
+    PermissionDenied,
+    /// Too many clients are connected; try again later.
+    Busy,
+    /// `reload`: the new configuration has errors; the running one stays.
+    InvalidConfig,
     /// A code this version does not know (from a newer daemon).
     #[serde(other)]
     Unknown,
@@ -211,6 +93,10 @@ impl ErrorCode {
             ErrorCode::UnknownConnection => "unknown_connection",
             ErrorCode::UnknownSa => "unknown_sa",
             ErrorCode::Failed => "failed",
+            ErrorCode::NotSupported => "not_supported",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::Busy => "busy",
+            ErrorCode::InvalidConfig => "invalid_config",
             ErrorCode::Unknown => "unknown",
         }
     }

@@ -47,10 +47,10 @@ fn handler(cmd: &Command) -> Result<Value, ControlError> {
             ike_sas: Vec::new(),
             connections: vec!["net2net".into()],
         }),
-        Command::Initiate { connection } if connection == "net2net" => {
+        Command::Initiate { connection, .. } if connection == "net2net" => {
             serde_json::to_value(InitiateResult { ike_sa: 3 })
         }
-        Command::Initiate { connection }
+        Command::Initiate { connection, .. }
         | Command::Terminate(TerminateTarget::Connection(connection)) => {
             return Err(ControlError::new(
                 ErrorCode::UnknownConnection,
@@ -64,6 +64,18 @@ fn handler(cmd: &Command) -> Result<Value, ControlError> {
             return Err(ControlError::new(
                 ErrorCode::UnknownSa,
                 format!("no IKE SA {n}"),
+            ))
+        }
+        Command::Rekey(_) => {
+            return Err(ControlError::new(
+                ErrorCode::NotSupported,
+                "rekeying is not supported yet",
+            ))
+        }
+        other => {
+            return Err(ControlError::new(
+                ErrorCode::Failed,
+                format!("'{}' is not part of this test", other.name()),
             ))
         }
     };
@@ -89,13 +101,16 @@ fn typed_calls_over_one_connection() {
     let st = c.status().unwrap();
     assert_eq!(st.connections, ["net2net"]);
     assert!(st.ike_sas.is_empty());
-    assert_eq!(c.initiate("net2net").unwrap(), InitiateResult { ike_sa: 3 });
+    assert_eq!(
+        c.initiate("net2net", None).unwrap(),
+        InitiateResult { ike_sa: 3 }
+    );
     assert_eq!(
         c.terminate(TerminateTarget::IkeSa(3)).unwrap(),
         TerminateResult { terminated: 1 }
     );
     // Errors from the daemon come back as Remote and leave the connection usable.
-    match c.initiate("nope") {
+    match c.initiate("nope", None) {
         Err(ClientError::Remote(e)) => {
             assert_eq!(
                 e,
@@ -157,7 +172,7 @@ fn raw_wrong_version_and_unknown_command_over_the_socket() {
         a.write_all(&body).unwrap();
     };
     send(serde_json::json!({"v": 2, "id": 1, "command": "status"}));
-    send(serde_json::json!({"v": 1, "id": 2, "command": "rekey"}));
+    send(serde_json::json!({"v": 1, "id": 2, "command": "reboot"}));
     // Both frames written before reading: answers come back in order.
     let mut d = FrameDecoder::new();
     let mut got = Vec::new();

@@ -26,6 +26,7 @@ fn split_reads_byte_by_byte() {
                 i,
                 Command::Initiate {
                     connection: format!("c{i}"),
+                    child: None,
                 },
             )
         })

@@ -145,6 +145,7 @@ fn requests_round_trip_with_the_doc_shape() {
         (
             Command::Initiate {
                 connection: "net2net".into(),
+                child: None,
             },
             json!({"v": 1, "id": 1, "command": "initiate", "args": {"connection": "net2net"}}),
         ),

@@ -60,7 +60,7 @@ fn unknown_command() {
     assert_eq!((id, code), (3, ErrorCode::UnknownCommand));
     assert_eq!(
         msg,
-        "unknown command 'reboot' (allowed: version, status, initiate, terminate)"
+        "unknown command 'reboot' (allowed: version, status, list_sas, list_conns, list_certs, list_pools, list_algs, stats, counters, initiate, terminate, rekey, reload, subscribe)"
     );
 }
 
@@ -113,19 +113,19 @@ fn bad_arguments_and_fields() {
             "argument 'connection' of 'initiate' must be a non-empty string",
         ),
         (
-            json!({"v": 1, "id": 2, "command": "initiate", "args": {"connection": "a", "child": "b"}}),
+            json!({"v": 1, "id": 2, "command": "initiate", "args": {"connection": "a", "chld": "b"}}),
             2,
-            "unknown argument 'child' for 'initiate' (allowed: connection)",
+            "unknown argument 'chld' for 'initiate' (allowed: connection, child)",
         ),
         (
             json!({"v": 1, "id": 5, "command": "terminate", "args": {}}),
             5,
-            "'terminate' needs exactly one of the arguments 'connection' or 'ike_sa'",
+            "'terminate' needs exactly one of the arguments 'connection', 'ike_sa' or 'child_sa'",
         ),
         (
             json!({"v": 1, "id": 5, "command": "terminate", "args": {"connection": "a", "ike_sa": 1}}),
             5,
-            "'terminate' needs exactly one of the arguments 'connection' or 'ike_sa'",
+            "'terminate' needs exactly one of the arguments 'connection', 'ike_sa' or 'child_sa'",
         ),
         (
             json!({"v": 1, "id": 5, "command": "terminate", "args": {"ike_sa": "1"}}),
@@ -149,6 +149,7 @@ fn handle_frame_runs_the_handler_only_for_valid_requests() {
         11,
         Command::Initiate {
             connection: "net2net".into(),
+            child: None,
         },
     ))
     .unwrap();
@@ -156,7 +157,8 @@ fn handle_frame_runs_the_handler_only_for_valid_requests() {
         assert_eq!(
             cmd,
             &Command::Initiate {
-                connection: "net2net".into()
+                connection: "net2net".into(),
+                child: None
             }
         );
         Ok(serde_json::to_value(InitiateResult { ike_sa: 4 }).unwrap())

@@ -1,6 +1,8 @@
 //! The TOML configuration (crate `config`) mapped onto the engine's types (crate `ike`), and
 //! the engine's credential lookup over the configured secrets.
 
+use std::sync::{Arc, RwLock};
+
 use crypto::SecretBytes;
 use wire::Identity;
 
@@ -60,23 +62,37 @@ fn child(c: &config::Child) -> ike::ChildConfig {
     }
 }
 
-/// PSKs from `[secrets.ike.*]`.
+/// PSKs from `[secrets.ike.*]`. Clones share the secrets, so the daemon can swap them on
+/// reload while the engine holds its copy.
+#[derive(Clone)]
 pub struct ConfigCredentials {
-    secrets: config::Config,
+    secrets: Arc<RwLock<config::Config>>,
 }
 
 impl ConfigCredentials {
     /// Credentials over a configuration's secrets.
     pub fn new(cfg: &config::Config) -> Self {
         Self {
-            secrets: cfg.clone(),
+            secrets: Arc::new(RwLock::new(cfg.clone())),
+        }
+    }
+
+    /// Uses the secrets of `cfg` from now on (reload).
+    pub fn replace(&self, cfg: &config::Config) {
+        match self.secrets.write() {
+            Ok(mut g) => *g = cfg.clone(),
+            Err(p) => *p.into_inner() = cfg.clone(),
         }
     }
 }
 
 impl ike::Credentials for ConfigCredentials {
     fn psk(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
-        self.secrets.find_psk_opt(local, remote).cloned()
+        let g = match self.secrets.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.find_psk_opt(local, remote).cloned()
     }
 }
 

@@ -1,27 +1,37 @@
-//! `rampart daemon`: loads the configuration, opens the TUN device, the UDP sockets and the
-//! control socket, and runs the IKE engine and the data plane until SIGTERM/SIGINT, when it
-//! deletes every SA (sending DELETE) and removes its routes.
+//! `rampart daemon`: loads the configuration, opens the TUN device, the UDP sockets, the
+//! control socket and (if configured) the metrics endpoint, and runs the IKE engine and the
+//! data plane until SIGTERM/SIGINT, when it deletes every SA (sending DELETE) and removes its
+//! routes. SIGHUP (or `rampart reload`) re-reads the configuration.
 
 mod control_server;
 mod convert;
 mod datapath;
+mod events;
+mod listings;
+mod logging;
+mod metrics;
+mod notify;
+mod peercred;
+mod reload;
 mod routes;
 mod status;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use control::{Command, ControlError, ErrorCode, TerminateTarget};
+use control::{Command, ControlError, ErrorCode, SaTarget, TerminateTarget};
 use ike::{Engine, Event};
 use os::{Netlink, PortKind, Sockets, SocketsConfig, Tun, TunConfig};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use control_server::{ControlRequest, SocketFile};
+use control_server::{ControlRequest, Shared, SocketFile};
 use datapath::DataPath;
+use events::EventBus;
 use routes::Routes;
 
 /// MTU of the TUN device: room for the outer IPv6 header, UDP, ESP header, IV, padding,
@@ -31,6 +41,8 @@ const TUN_MTU: u16 = 1400;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// Anti-replay window (RFC 4303 §3.4.3).
 const REPLAY_WINDOW: u32 = 64;
+/// Control requests queued for the engine task before clients wait.
+const CONTROL_QUEUE: usize = 64;
 
 /// Entry point of `rampart daemon -c FILE`.
 pub fn main(path: &Path) -> ExitCode {
@@ -43,7 +55,8 @@ pub fn main(path: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    init_logging(cfg.daemon.log_level.as_str());
+    let bus = EventBus::new();
+    let log = logging::init(&cfg.daemon, &bus);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,23 +67,13 @@ pub fn main(path: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(cfg)) {
+    match rt.block_on(run(cfg, bus, log)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::from(1)
         }
     }
-}
-
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 /// Our source address towards `remote`, as the routing table picks it.
@@ -98,19 +101,34 @@ fn first_remote(cfg: &config::Config, conn: &str) -> Option<IpAddr> {
 struct Daemon {
     cfg: config::Config,
     engine: Engine,
+    creds: convert::ConfigCredentials,
     dp: DataPath,
     sockets: Arc<Sockets>,
     routes: Routes,
+    bus: EventBus,
+    log: logging::LogHandle,
+    started: Instant,
+    clients: Arc<AtomicU64>,
+    reloads: u64,
 }
 
-async fn run(cfg: config::Config) -> Result<(), String> {
-    let listener = control_server::bind(&cfg.daemon.control_socket).map_err(|e| {
+async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Result<(), String> {
+    let access = peercred::Access::new(cfg.daemon.control_group.as_deref())?;
+    let listener = control_server::bind(&cfg.daemon.control_socket, access.gid()).map_err(|e| {
         format!(
             "cannot open the control socket {}: {e}",
             cfg.daemon.control_socket.display()
         )
     })?;
     let _socket_file = SocketFile(cfg.daemon.control_socket.clone());
+    let metrics = match cfg.daemon.metrics_listen {
+        Some(addr) => Some(
+            metrics::bind(addr)
+                .await
+                .map_err(|e| format!("cannot open the metrics endpoint {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let tun = Tun::create(&TunConfig {
         name: cfg.daemon.tun_name.clone(),
         mtu: TUN_MTU,
@@ -130,24 +148,48 @@ async fn run(cfg: config::Config) -> Result<(), String> {
     }
     let sockets = Arc::new(sockets);
     let (ike_tx, mut ike_rx) = mpsc::channel(1024);
-    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlRequest>(64);
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlRequest>(CONTROL_QUEUE);
     let dp = DataPath::start(tun.clone(), sockets.clone(), ike_tx);
-    let control_task = tokio::spawn(control_server::serve(listener, ctl_tx));
+    let clients = Arc::new(AtomicU64::new(0));
+    let control_task = tokio::spawn(control_server::serve(
+        listener,
+        Shared {
+            engine: ctl_tx.clone(),
+            bus: bus.clone(),
+            access: Arc::new(access),
+            clients: clients.clone(),
+        },
+    ));
+    let metrics_task = metrics.map(|l| {
+        if let Ok(a) = l.local_addr() {
+            tracing::info!("metrics endpoint on http://{a}/metrics");
+        }
+        tokio::spawn(metrics::serve(l, ctl_tx.clone()))
+    });
+    drop(ctl_tx);
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
 
+    let creds = convert::ConfigCredentials::new(&cfg);
     let engine = Engine::new(
         convert::engine_config(&cfg),
         convert::connections(&cfg),
-        Box::new(convert::ConfigCredentials::new(&cfg)),
+        Box::new(creds.clone()),
         Box::new(crypto::SystemRandom),
     );
     let mut d = Daemon {
         routes: Routes::new(nl, tun.ifindex()),
         cfg,
         engine,
+        creds,
         dp,
         sockets,
+        bus,
+        log,
+        started: Instant::now(),
+        clients,
+        reloads: 0,
     };
     tracing::info!(
         "rampart {} started: {} connection(s), TUN {}, control socket {}",
@@ -161,6 +203,7 @@ async fn run(cfg: config::Config) -> Result<(), String> {
             tracing::error!("cannot initiate {conn}: {e}");
         }
     }
+    notify::ready(&format!("{} connection(s)", d.cfg.connections.len()));
 
     let mut shutdown_by: Option<Instant> = None;
     loop {
@@ -181,10 +224,17 @@ async fn run(cfg: config::Config) -> Result<(), String> {
             }
             Some(req) = ctl_rx.recv() => {
                 let r = d.control(&req.command);
+                // Never waits: the client's task may be gone, then the answer is dropped.
                 let _ = req.reply.send(r);
             }
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                 d.engine.handle_timeout(Instant::now());
+            }
+            _ = sighup.recv() => {
+                match d.reload() {
+                    Ok(r) => tracing::info!("SIGHUP: configuration reloaded: {}", reload::summary(&r)),
+                    Err(e) => tracing::error!("SIGHUP: {}", e.message),
+                }
             }
             _ = sigterm.recv() => d.begin_shutdown(&mut shutdown_by),
             _ = sigint.recv() => d.begin_shutdown(&mut shutdown_by),
@@ -193,6 +243,9 @@ async fn run(cfg: config::Config) -> Result<(), String> {
     d.flush().await;
     d.routes.remove_all().await;
     control_task.abort();
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
     d.dp.shutdown();
     tracing::info!("rampart stopped");
     Ok(())
@@ -203,6 +256,7 @@ impl Daemon {
         if by.is_some() {
             return;
         }
+        notify::stopping();
         let n = self.engine.terminate_all(Instant::now());
         tracing::info!("shutting down: deleting {n} IKE SA(s)");
         *by = Some(Instant::now() + SHUTDOWN_GRACE);
@@ -235,7 +289,39 @@ impl Daemon {
             }
         }
         while let Some(ev) = self.engine.poll_event() {
+            self.publish(&ev);
             self.apply(ev).await;
+        }
+    }
+
+    /// Tells the control socket's subscribers.
+    fn publish(&self, ev: &Event) {
+        if !self.bus.has_subscribers() {
+            return;
+        }
+        for mut out in events::from_engine(ev) {
+            if let (
+                Event::IkeSaUp { ike_sa, .. },
+                control::Event::IkeUp {
+                    local,
+                    remote,
+                    remote_id,
+                    ..
+                },
+            ) = (ev, &mut out)
+            {
+                if let Some(s) = self
+                    .engine
+                    .status(Instant::now())
+                    .into_iter()
+                    .find(|s| s.id == *ike_sa)
+                {
+                    *local = Some(s.local);
+                    *remote = Some(s.remote);
+                    *remote_id = s.remote_id.map(|i| i.to_string()).unwrap_or_default();
+                }
+            }
+            self.bus.publish(out);
         }
     }
 
@@ -268,7 +354,7 @@ impl Daemon {
                             .await
                     }
                     Err(e) => {
-                        tracing::error!(child_sa = %c.child, "cannot install CHILD_SA {}: {e}", c.name)
+                        tracing::error!(ike_sa = %c.ike_sa, child_sa = %c.child, "cannot install CHILD_SA {}: {e}", c.name)
                     }
                 }
             }
@@ -296,46 +382,68 @@ impl Daemon {
         }
     }
 
+    fn unknown_connection(&self, c: &str) -> Result<(), ControlError> {
+        if self.cfg.connection(c).is_none() {
+            return Err(ControlError::new(
+                ErrorCode::UnknownConnection,
+                format!("no connection named '{c}'"),
+            ));
+        }
+        Ok(())
+    }
+
     fn control(&mut self, cmd: &Command) -> Result<serde_json::Value, ControlError> {
+        let now = Instant::now();
         match cmd {
             Command::Version => json(&control::VersionResult {
                 daemon: env!("CARGO_PKG_VERSION").to_string(),
                 protocol: control::PROTOCOL_VERSION,
             }),
-            Command::Status => {
-                let st = status::status(&self.engine, &self.dp, Instant::now());
-                json(&st)
-            }
-            Command::Initiate { connection } => {
-                if self.cfg.connection(connection).is_none() {
-                    return Err(ControlError::new(
-                        ErrorCode::UnknownConnection,
-                        format!("no connection named '{connection}'"),
-                    ));
+            Command::Status => json(&status::status(&self.engine, &self.dp, now)),
+            Command::ListSas { connection } => {
+                if let Some(c) = connection {
+                    self.unknown_connection(c)?;
                 }
-                match self.initiate(connection, None) {
+                let mut all = status::status(&self.engine, &self.dp, now).ike_sas;
+                all.retain(|s| connection.as_ref().is_none_or(|c| &s.connection == c));
+                json(&control::ListSasResult { ike_sas: all })
+            }
+            Command::ListConns => json(&listings::list_conns(&self.cfg, &self.engine, now)),
+            Command::ListCerts => json(&control::ListCertsResult::default()),
+            Command::ListPools => json(&control::ListPoolsResult::default()),
+            Command::ListAlgs => json(&listings::list_algs()),
+            Command::Stats => json(&listings::stats(
+                &self.engine,
+                listings::DaemonNumbers {
+                    started: self.started,
+                    control_clients: self.clients.load(Ordering::Relaxed),
+                    reloads: self.reloads,
+                },
+                now,
+            )),
+            Command::Counters => json(&listings::counters(&self.engine, &self.dp, now)),
+            Command::Initiate { connection, child } => {
+                self.unknown_connection(connection)?;
+                match self.initiate(connection, child.as_deref()) {
                     Ok(id) => json(&control::InitiateResult { ike_sa: id.0 }),
                     Err(e) => Err(ControlError::new(ErrorCode::Failed, e.to_string())),
                 }
             }
             Command::Terminate(target) => {
-                let now = Instant::now();
                 let n = match target {
                     TerminateTarget::Connection(c) => {
-                        if self.cfg.connection(c).is_none() {
-                            return Err(ControlError::new(
-                                ErrorCode::UnknownConnection,
-                                format!("no connection named '{c}'"),
-                            ));
-                        }
+                        self.unknown_connection(c)?;
                         self.engine.terminate_connection(now, c)
                     }
                     TerminateTarget::IkeSa(id) => {
                         if !self.engine.terminate(now, ike::IkeSaId(*id)) {
-                            return Err(ControlError::new(
-                                ErrorCode::UnknownSa,
-                                format!("no IKE SA with id {id}"),
-                            ));
+                            return Err(unknown_sa("IKE", *id));
+                        }
+                        1
+                    }
+                    TerminateTarget::ChildSa(id) => {
+                        if !self.engine.terminate_child(now, ike::ChildSaId(*id)) {
+                            return Err(unknown_sa("Child", *id));
                         }
                         1
                     }
@@ -344,8 +452,54 @@ impl Daemon {
                     terminated: n as u64,
                 })
             }
+            Command::Rekey(target) => self.rekey(*target),
+            Command::Reload => {
+                let r = self.reload()?;
+                json(&r)
+            }
+            // Handled by the control socket's task itself.
+            Command::Subscribe { .. } => Err(ControlError::new(
+                ErrorCode::BadRequest,
+                "subscribe is answered by the control socket",
+            )),
         }
     }
+
+    /// `rekey` (RFC 7296 §1.3.2 IKE SA, §1.3.3 Child SA): starts a CREATE_CHILD_SA exchange;
+    /// the new SA is announced by the `ike_rekey` / `child_rekey` events.
+    fn rekey(&mut self, target: SaTarget) -> Result<serde_json::Value, ControlError> {
+        let now = Instant::now();
+        let sas = self.engine.status(now);
+        let (kind, id, exists) = match target {
+            SaTarget::IkeSa(id) => ("IKE", id, sas.iter().any(|s| s.id.0 == id)),
+            SaTarget::ChildSa(id) => (
+                "Child",
+                id,
+                sas.iter().any(|s| s.children.iter().any(|c| c.id.0 == id)),
+            ),
+        };
+        if !exists {
+            return Err(unknown_sa(kind, id));
+        }
+        let started = match target {
+            SaTarget::IkeSa(id) => self.engine.rekey_ike(now, ike::IkeSaId(id)),
+            SaTarget::ChildSa(id) => self.engine.rekey_child(now, ike::ChildSaId(id)),
+        };
+        if !started {
+            return Err(ControlError::new(
+                ErrorCode::Failed,
+                format!(
+                    "{kind} SA {id} cannot be rekeyed now (not established, being deleted, or \
+                     already rekeyed)"
+                ),
+            ));
+        }
+        json(&control::RekeyResult { rekeying: 1 })
+    }
+}
+
+fn unknown_sa(kind: &str, id: u64) -> ControlError {
+    ControlError::new(ErrorCode::UnknownSa, format!("no {kind} SA with id {id}"))
 }
 
 /// A command's result as JSON.
