@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub cookie_threshold: usize,
     /// At most this many half-open IKE SAs per source address; more are dropped.
     pub half_open_per_source: usize,
+    /// Largest IP datagram for IKE messages once fragmentation is negotiated (RFC 7383 §2.5.1).
+    pub fragment_size: usize,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +53,7 @@ impl Default for EngineConfig {
             child_life_time: None,
             cookie_threshold: 10,
             half_open_per_source: 5,
+            fragment_size: 1280,
         }
     }
 }

@@ -323,19 +323,41 @@ impl Engine {
     ) {
         let mid = sa.next_request_id;
         let header = Self::header(sa, exchange, false, mid);
-        let Some(keys) = sa.keys.as_mut() else {
+        let Some(msgs) = self.seal_for(sa, &header, inner) else {
             return;
         };
-        let msg = match keys.seal(&header, inner, self.rng.as_mut()) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt request: {e}", sa.cfg.name, sa.id);
-                return;
-            }
-        };
         sa.next_request_id = sa.next_request_id.wrapping_add(1);
-        let t = self.transmit(sa.local, sa.remote, &msg);
-        sa.outstanding = Some((kind, Outstanding::new(mid, t.payload, now, &self.cfg)));
+        let payloads = msgs
+            .iter()
+            .map(|m| self.transmit(sa.local, sa.remote, m).payload)
+            .collect();
+        sa.outstanding = Some((kind, Outstanding::new(mid, payloads, now, &self.cfg)));
+    }
+
+    /// Encrypts a message for `sa`, in fragments when negotiated and needed (RFC 7383 §2.5).
+    fn seal_for(
+        &mut self,
+        sa: &mut IkeSa,
+        header: &Header,
+        inner: &[Payload],
+    ) -> Option<Vec<Vec<u8>>> {
+        let max = sa.frag_ok.then(|| {
+            let ip = if sa.remote.is_ipv4() { 20 } else { 40 };
+            let marker = if sa.local.port() == self.cfg.natt_port {
+                4
+            } else {
+                0
+            };
+            self.cfg.fragment_size.saturating_sub(ip + 8 + marker)
+        });
+        let keys = sa.keys.as_mut()?;
+        match keys.seal_message(header, inner, max, self.rng.as_mut()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt {} message: {e}", sa.cfg.name, sa.id, header.exchange.name());
+                None
+            }
+        }
     }
 
     /// Sends an encrypted response to the peer's request `mid` and caches it.
@@ -347,19 +369,15 @@ impl Engine {
         inner: &[Payload],
     ) {
         let header = Self::header(sa, exchange, true, mid);
-        let Some(keys) = sa.keys.as_mut() else {
+        let Some(msgs) = self.seal_for(sa, &header, inner) else {
             return;
         };
-        match keys.seal(&header, inner, self.rng.as_mut()) {
-            Ok(msg) => {
-                let t = self.transmit(sa.local, sa.remote, &msg);
-                sa.last_response = Some((mid, t));
-                sa.expected_peer_id = mid.wrapping_add(1);
-            }
-            Err(e) => {
-                tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt response: {e}", sa.cfg.name, sa.id);
-            }
-        }
+        let sent = msgs
+            .iter()
+            .map(|m| self.transmit(sa.local, sa.remote, m))
+            .collect();
+        sa.last_response = Some((mid, sent));
+        sa.expected_peer_id = mid.wrapping_add(1);
     }
 
     /// Feeds one received UDP datagram carrying IKE. `local` is the address and port it arrived
@@ -463,7 +481,7 @@ impl Engine {
                 self.initiator_init_response(sa, now, local, remote, msg, header)
             }
             _ => {
-                let Some(inner) = self.open(sa, msg) else {
+                let Some(inner) = self.open(sa, msg, now) else {
                     return true; // integrity failure or garbage: drop, keep waiting
                 };
                 sa.last_received = now;
@@ -508,10 +526,14 @@ impl Engine {
         let mid = header.message_id;
         if mid != sa.expected_peer_id {
             if let Some((last, t)) = &sa.last_response {
-                if *last == mid {
-                    // A retransmitted request: answer from the cache (RFC 7296 §2.1).
-                    let t = t.clone();
-                    self.transmits.push_back(t);
+                // A retransmitted request: answer from the cache (RFC 7296 §2.1); for a
+                // fragmented request only on its first fragment (RFC 7383 §2.6.3).
+                let first = Message::parse(msg)
+                    .ok()
+                    .and_then(|m| m.sk)
+                    .is_some_and(|sk| sk.fragment.is_none_or(|(n, _)| n == 1));
+                if *last == mid && first {
+                    self.transmits.extend(t.iter().cloned());
                 }
             }
             return true;
@@ -519,7 +541,7 @@ impl Engine {
         if sa.keys.is_none() {
             return true;
         }
-        let Some(inner) = self.open(sa, msg) else {
+        let Some(inner) = self.open(sa, msg, now) else {
             return true;
         };
         sa.last_received = now;
@@ -559,7 +581,14 @@ impl Engine {
 
     /// Decrypts a message's SK payload. `None`: drop silently (integrity failure, no keys, no
     /// SK); `Some(Err)`: authentic but unparsable.
-    fn open(&self, sa: &IkeSa, msg: &[u8]) -> Option<Result<Vec<Payload>, wire::WireError>> {
+    /// Fragments (RFC 7383) are authenticated one by one and held until the message is whole:
+    /// `None` until then.
+    fn open(
+        &self,
+        sa: &mut IkeSa,
+        msg: &[u8],
+        now: Instant,
+    ) -> Option<Result<Vec<Payload>, wire::WireError>> {
         let keys = sa.keys.as_ref()?;
         let m = match Message::parse(msg) {
             Ok(m) => m,
@@ -569,15 +598,46 @@ impl Engine {
             }
         };
         let sk = m.sk.as_ref()?;
-        if sk.fragment {
-            tracing::debug!(ike_sa = %sa.id, "dropping IKE fragment (fragmentation not supported yet)");
-            return None;
-        }
-        match keys.open(msg, sk) {
-            Ok(plain) => Some(wire::ike::parse_payload_chain(sk.first_inner, &plain)),
+        let plain = match keys.open(msg, sk) {
+            Ok(p) => p,
             Err(_) => {
                 tracing::debug!(ike_sa = %sa.id, "dropping message failing its integrity check");
+                return None;
+            }
+        };
+        let Some((num, total)) = sk.fragment else {
+            return Some(wire::ike::parse_payload_chain(sk.first_inner, &plain));
+        };
+        if !sa.frag_ok {
+            tracing::debug!(ike_sa = %sa.id, "dropping an IKE fragment: fragmentation was not negotiated");
+            return None;
+        }
+        let response = m.header.flags.response();
+        let mid = m.header.message_id;
+        sa.reassembly
+            .retain(|r| !r.expired(now) && (r.response != response || r.message_id == mid));
+        let pos = match sa
+            .reassembly
+            .iter()
+            .position(|r| r.response == response && r.message_id == mid)
+        {
+            Some(p) => p,
+            None => {
+                sa.reassembly
+                    .push(crate::fragment::Reassembly::new(response, mid, total, now)?);
+                sa.reassembly.len() - 1
+            }
+        };
+        match sa.reassembly[pos].add(num, total, sk.first_inner, plain) {
+            crate::fragment::Added::Pending => None,
+            crate::fragment::Added::Refused => {
+                tracing::debug!(ike_sa = %sa.id, "dropping a fragmented message over the reassembly limits");
+                sa.reassembly.remove(pos);
                 None
+            }
+            crate::fragment::Added::Complete(first, all) => {
+                sa.reassembly.remove(pos);
+                Some(wire::ike::parse_payload_chain(first, &all))
             }
         }
     }

@@ -3,7 +3,10 @@
 
 use crypto::kdf;
 use crypto::{Cipher, CryptoError, EncrAlg, Prf, Random, SecretBytes, Suite};
-use wire::ike::{encode_sk_message, strip_sk_padding, Header, Payload, SkPayload};
+use wire::ike::{
+    emit_payload_chain, encode_sk_message, encode_skf_message, strip_sk_padding, Header, Payload,
+    SkLayout, SkPayload, HEADER_LEN, SKF_EXTRA_LEN,
+};
 
 /// Why a received Encrypted payload could not be opened.
 #[derive(Debug)]
@@ -112,6 +115,57 @@ impl IkeKeys {
         })
     }
 
+    /// Builds the encrypted message(s) carrying `inner`: one SK message (RFC 7296 §3.14), or,
+    /// when `max_len` is given and the message would be longer, Encrypted Fragment messages of
+    /// at most `max_len` octets each (RFC 7383 §2.5).
+    pub fn seal_message(
+        &mut self,
+        header: &Header,
+        inner: &[Payload],
+        max_len: Option<usize>,
+        rng: &mut dyn Random,
+    ) -> Result<Vec<Vec<u8>>, CryptoError> {
+        let mut chain = Vec::new();
+        emit_payload_chain(inner, &mut chain).map_err(|_| CryptoError::BadLength("message"))?;
+        let c = &self.send;
+        // Upper bound of the unfragmented message's length.
+        let whole = HEADER_LEN + 4 + c.iv_len() + chain.len() + c.block_len() + c.icv_len();
+        let Some(max) = max_len.filter(|m| whole > *m) else {
+            return Ok(vec![self.seal(header, inner, rng)?]);
+        };
+        let first = inner.first().map_or(0, Payload::payload_type);
+        let overhead = HEADER_LEN + 4 + SKF_EXTRA_LEN + c.iv_len() + c.icv_len() + c.block_len();
+        let chunk = max
+            .checked_sub(overhead)
+            .filter(|n| *n >= 16)
+            .ok_or(CryptoError::BadLength("fragment size"))?;
+        let total = chain.len().div_ceil(chunk);
+        let total16 =
+            u16::try_from(total).map_err(|_| CryptoError::BadLength("too many fragments"))?;
+        let mut out = Vec::with_capacity(total);
+        for (i, piece) in chain.chunks(chunk).enumerate() {
+            let num = (i + 1) as u16;
+            let (c, b, l) = (
+                self.send.iv_len(),
+                self.send.block_len(),
+                self.send.icv_len(),
+            );
+            let (msg, layout) = encode_skf_message(
+                header,
+                if num == 1 { first } else { 0 },
+                num,
+                total16,
+                piece,
+                c,
+                b,
+                l,
+            )
+            .map_err(|_| CryptoError::BadLength("fragment"))?;
+            out.push(self.encrypt_layout(msg, layout, rng)?);
+        }
+        Ok(out)
+    }
+
     /// Builds an encrypted message carrying `inner` (RFC 7296 §3.14).
     pub fn seal(
         &mut self,
@@ -120,10 +174,21 @@ impl IkeKeys {
         rng: &mut dyn Random,
     ) -> Result<Vec<u8>, CryptoError> {
         let c = &self.send;
-        let (mut msg, layout) =
+        let (msg, layout) =
             encode_sk_message(header, inner, c.iv_len(), c.block_len(), c.icv_len())
                 .map_err(|_| CryptoError::BadLength("message too large"))?;
-        // Fill the padding with random octets for CBC (RFC 7296 §3.14 lets the sender choose).
+        self.encrypt_layout(msg, layout, rng)
+    }
+
+    /// Fills the IV and encrypts a laid-out SK or SKF message in place.
+    fn encrypt_layout(
+        &mut self,
+        mut msg: Vec<u8>,
+        layout: SkLayout,
+        rng: &mut dyn Random,
+    ) -> Result<Vec<u8>, CryptoError> {
+        // The IV: a counter for AEAD (unique per key, RFC 5282 §3.1), random for CBC
+        // (RFC 7296 §3.14).
         let iv = &mut msg[layout.iv.clone()];
         if self.aead {
             let ctr = self.next_iv.to_be_bytes();
@@ -133,6 +198,7 @@ impl IkeKeys {
         } else {
             rng.fill(iv);
         }
+        let c = &self.send;
         let (head, rest) = msg.split_at_mut(layout.iv.end);
         let aad = &head[..layout.aad_end];
         let iv = &head[layout.iv.clone()];

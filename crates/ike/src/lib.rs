@@ -20,6 +20,7 @@ mod credentials;
 mod engine;
 pub mod event;
 mod exchange;
+mod fragment;
 mod keys;
 mod nat;
 mod proposal;

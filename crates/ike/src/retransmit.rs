@@ -10,8 +10,8 @@ use crate::config::EngineConfig;
 pub(crate) struct Outstanding {
     /// Its message ID.
     pub message_id: u32,
-    /// The datagram payload as sent (resent unchanged).
-    pub payload: Vec<u8>,
+    /// The datagram payloads as sent (several for a fragmented message; resent unchanged).
+    pub payloads: Vec<Vec<u8>>,
     /// Retransmissions so far.
     pub tries: u32,
     /// When to resend (or give up).
@@ -20,10 +20,10 @@ pub(crate) struct Outstanding {
 
 impl Outstanding {
     /// A request sent at `now`.
-    pub fn new(message_id: u32, payload: Vec<u8>, now: Instant, cfg: &EngineConfig) -> Self {
+    pub fn new(message_id: u32, payloads: Vec<Vec<u8>>, now: Instant, cfg: &EngineConfig) -> Self {
         Self {
             message_id,
-            payload,
+            payloads,
             tries: 0,
             deadline: now + cfg.retransmit_timeout,
         }

@@ -175,7 +175,7 @@ pub(crate) struct IkeSa {
     /// Message ID we expect on the peer's next request.
     pub expected_peer_id: u32,
     /// Our answer to the peer's last request, for retransmissions (RFC 7296 §2.1).
-    pub last_response: Option<(u32, Transmit)>,
+    pub last_response: Option<(u32, Vec<Transmit>)>,
     pub established_at: Option<Instant>,
     pub last_received: Instant,
     pub half_open_deadline: Option<Instant>,
@@ -190,6 +190,10 @@ pub(crate) struct IkeSa {
     pub rekey_at: Option<Instant>,
     /// This SA was rekeyed into that one (it is being deleted; its children moved).
     pub rekeyed_to: Option<IkeSaId>,
+    /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3).
+    pub frag_ok: bool,
+    /// Messages being reassembled from fragments.
+    pub reassembly: Vec<crate::fragment::Reassembly>,
     /// CREATE_CHILD_SA exchanges waiting for their turn (window size 1, RFC 7296 §2.3).
     pub queued_creates: std::collections::VecDeque<CreateKind>,
 }
@@ -248,6 +252,8 @@ impl IkeSa {
             rekey_at: None,
             rekeyed_to: None,
             queued_creates: std::collections::VecDeque::new(),
+            frag_ok: false,
+            reassembly: Vec::new(),
         }
     }
 

@@ -65,13 +65,14 @@ impl Engine {
             if now >= out.deadline {
                 let kind = *kind;
                 if out.on_timeout(now, &self.cfg) {
-                    let payload = out.payload.clone();
                     tracing::debug!(ike_sa = %sa.id, "retransmitting request {} ({} of {})", out.message_id, out.tries, self.cfg.retransmit_tries);
-                    self.transmits.push_back(Transmit {
-                        local: sa.local,
-                        remote: sa.remote,
-                        payload,
-                    });
+                    for payload in out.payloads.clone() {
+                        self.transmits.push_back(Transmit {
+                            local: sa.local,
+                            remote: sa.remote,
+                            payload,
+                        });
+                    }
                 } else {
                     let what = match kind {
                         RequestKind::Init => "IKE_SA_INIT",

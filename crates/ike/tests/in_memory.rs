@@ -782,3 +782,122 @@ fn half_open_cap_per_source() {
         "the second initiation needed a retransmission"
     );
 }
+
+fn small_fragments() -> ike::EngineConfig {
+    ike::EngineConfig {
+        fragment_size: 200,
+        ..ike::EngineConfig::default()
+    }
+}
+
+fn is_fragment(t: &ike::Transmit) -> bool {
+    ike_bytes(t).and_then(|m| m.get(16)).copied() == Some(53)
+}
+
+#[test]
+fn fragmentation_when_negotiated() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let mut sim = Sim::with_cfg(
+        small_fragments(),
+        small_fragments(),
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let frags = sim.sent.iter().filter(|(_, t)| is_fragment(t)).count();
+    assert!(
+        frags >= 4,
+        "IKE_AUTH request and response went in fragments ({frags})"
+    );
+    assert!(
+        sim.sent
+            .iter()
+            .filter(|(_, t)| exchange_of(t) != Some(34))
+            .all(|(_, t)| t.payload.len() <= 200 - 28),
+        "every encrypted datagram fits (IKE_SA_INIT cannot be fragmented)"
+    );
+    // Later exchanges fragment too (a rekey is large enough with these limits).
+    let now = sim.now;
+    let id = sim.a.status(now)[0].id;
+    assert!(sim.a.rekey_ike(now, id));
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel_after_rekey(&sim);
+}
+
+fn assert_tunnel_after_rekey(sim: &Sim) {
+    let (a, b) = (sim.a.status(sim.now), sim.b.status(sim.now));
+    assert_eq!(a.len(), 1);
+    assert_eq!(b.len(), 1);
+    assert_eq!(a[0].spi_i, b[0].spi_i);
+    assert_eq!(a[0].children.len(), 1);
+}
+
+#[test]
+fn no_fragmentation_unless_both_support_it() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.fragmentation = false;
+    let mut sim = Sim::with_cfg(
+        small_fragments(),
+        small_fragments(),
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    assert!(!sim.sent.iter().any(|(_, t)| is_fragment(t)));
+}
+
+#[test]
+fn lost_fragment_is_retransmitted_with_the_others() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let mut sim = Sim::with_cfg(
+        small_fragments(),
+        small_fragments(),
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    let mut dropped = false;
+    sim.impair = Box::new(move |_, t| {
+        if is_fragment(t) && !dropped {
+            dropped = true;
+            return Action::Drop;
+        }
+        Action::Deliver
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(10));
+    assert_tunnel(&sim);
+    assert_eq!(
+        sim.events_b
+            .iter()
+            .filter(|e| matches!(e, Event::ChildSaUp(_)))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn duplicated_fragments_are_harmless() {
+    let (a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    let mut sim = Sim::with_cfg(
+        small_fragments(),
+        small_fragments(),
+        a,
+        b,
+        creds("k"),
+        creds("k"),
+    );
+    sim.impair = Box::new(|_, _| Action::Duplicate);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+}

@@ -180,6 +180,23 @@ proptest! {
     }
 
     #[test]
+    fn skf_layout_round_trip(h in header(), chunk in bytes(300), total in 1u16..10, first in any::<u8>(),
+                             iv_len in prop_oneof![Just(8usize), Just(16)],
+                             block in prop_oneof![Just(1usize), Just(16)],
+                             icv_len in prop_oneof![Just(12usize), Just(16)]) {
+        let num = total;
+        let (bytes, layout) = encode_skf_message(&h, first, num, total, &chunk, iv_len, block, icv_len).unwrap();
+        let m = Message::parse(&bytes).unwrap();
+        let sk = m.sk.clone().unwrap();
+        prop_assert_eq!(sk.fragment, Some((num, total)));
+        prop_assert_eq!(sk.first_inner, first);
+        prop_assert_eq!(sk.aad_end(), layout.aad_end);
+        let r = sk.split(iv_len, icv_len, block).unwrap();
+        prop_assert_eq!(r.ciphertext.clone(), layout.plaintext.clone());
+        prop_assert_eq!(strip_sk_padding(&bytes[r.ciphertext]).unwrap(), &chunk[..]);
+    }
+
+    #[test]
     fn parse_never_panics(data in bytes(600)) {
         let _ = Message::parse(&data);
         let _ = parse_payload_chain(33, &data);

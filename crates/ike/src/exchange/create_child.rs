@@ -511,6 +511,7 @@ impl Engine {
         );
         n.state = IkeState::Established;
         n.nat = old.nat;
+        n.frag_ok = old.frag_ok;
         n.suite = Some(suite);
         n.keys = Some(keys);
         n.ni = ni.to_vec();

@@ -79,6 +79,12 @@ impl Engine {
         payloads.push(Payload::Nonce(sa.ni.clone()));
         let force = sa.cfg.encap;
         payloads.extend(self.nat_notifies(sa.spi_i, 0, sa.local, sa.remote, force));
+        if sa.cfg.fragmentation {
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
+                vec![],
+            )));
+        }
         let mut h = Engine::header(sa, ExchangeType::IkeSaInit, false, 0);
         h.spi_r = 0;
         let msg = Message::emit(&h, &payloads)
@@ -90,7 +96,7 @@ impl Engine {
         let t = self.transmit(sa.local, sa.remote, &msg);
         sa.outstanding = Some((
             RequestKind::Init,
-            Outstanding::new(0, t.payload, now, &self.cfg),
+            Outstanding::new(0, vec![t.payload], now, &self.cfg),
         ));
         Ok(())
     }
@@ -202,6 +208,8 @@ impl Engine {
         };
         sa.keys = Some(keys);
         sa.suite = Some(suite);
+        sa.frag_ok = sa.cfg.fragmentation
+            && super::has_notify(&m.payloads, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED);
         // NAT detection (RFC 7296 §2.23), with the SPIs as they appear in this response.
         let (srcs, dst) = nat_data(&m.payloads);
         if let Some(nat) = NatState::evaluate(sa.spi_i, sa.spi_r, &srcs, dst, remote, local) {
@@ -381,6 +389,16 @@ impl Engine {
             }),
             Payload::Nonce(nr),
         ];
+        // RFC 7383 §2.3: announce fragmentation only when the initiator did.
+        if cfg.fragmentation
+            && super::has_notify(&m.payloads, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED)
+        {
+            sa.frag_ok = true;
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
+                vec![],
+            )));
+        }
         if dst.is_some() {
             // Only answer NAT detection when the initiator asked (RFC 7296 §2.23).
             payloads.extend(self.nat_notifies(sa.spi_i, spi_r, local, remote, cfg.encap));

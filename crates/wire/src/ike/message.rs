@@ -7,6 +7,9 @@ use super::header::{Header, HEADER_LEN};
 use super::payload::{Payload, PayloadType, GENERIC_HEADER_LEN};
 use crate::WireError;
 
+/// Fragment Number and Total Fragments after the SKF generic header (RFC 7383 §2.5).
+pub const SKF_EXTRA_LEN: usize = 4;
+
 /// Where the Encrypted (SK) payload lies in a received message. Its next-payload field names
 /// the first payload inside; its body is IV | ciphertext | ICV.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,14 +21,22 @@ pub struct SkPayload {
     pub header_offset: usize,
     /// The SK payload body (IV | encrypted | ICV) as a range of the message.
     pub body: Range<usize>,
-    /// True for an Encrypted Fragment payload (SKF, RFC 7383) — not reassembled yet.
-    pub fragment: bool,
+    /// For an Encrypted Fragment payload (SKF, RFC 7383 §2.5): (Fragment Number, Total
+    /// Fragments).
+    pub fragment: Option<(u16, u16)>,
 }
 
 impl SkPayload {
     /// End of the associated data: the message bytes `..aad_end` precede the IV.
     pub fn aad_end(&self) -> usize {
-        self.header_offset + GENERIC_HEADER_LEN
+        // SKF: the associated data also covers Fragment Number and Total Fragments
+        // (RFC 7383 §2.5.3).
+        let extra = if self.fragment.is_some() {
+            SKF_EXTRA_LEN
+        } else {
+            0
+        };
+        self.header_offset + GENERIC_HEADER_LEN + extra
     }
 
     /// Splits the body into IV, ciphertext and ICV ranges for a cipher with these lengths.
@@ -146,13 +157,30 @@ fn parse_chain_at(
             if off + len != buf.len() {
                 return Err(WireError::BadLength("Encrypted payload not last"));
             }
+            let mut body_start = off + GENERIC_HEADER_LEN;
+            let mut fragment = None;
+            if this == PayloadType::SKF.0 {
+                // RFC 7383 §2.5: Fragment Number and Total Fragments, both at least 1,
+                // number <= total.
+                let f = buf
+                    .get(body_start..body_start + SKF_EXTRA_LEN)
+                    .filter(|_| len >= GENERIC_HEADER_LEN + SKF_EXTRA_LEN)
+                    .ok_or(WireError::Truncated("Encrypted Fragment payload"))?;
+                let num = u16::from_be_bytes([f[0], f[1]]);
+                let total = u16::from_be_bytes([f[2], f[3]]);
+                if num == 0 || total == 0 || num > total {
+                    return Err(WireError::Invalid("fragment number"));
+                }
+                fragment = Some((num, total));
+                body_start += SKF_EXTRA_LEN;
+            }
             return Ok((
                 out,
                 Some(SkPayload {
                     first_inner: next,
                     header_offset: off,
-                    body: off + GENERIC_HEADER_LEN..off + len,
-                    fragment: this == PayloadType::SKF.0,
+                    body: body_start..off + len,
+                    fragment,
                 }),
             ));
         }
@@ -232,6 +260,56 @@ pub fn encode_sk_message(
         out,
         SkLayout {
             aad_end: sk_start + GENERIC_HEADER_LEN,
+            iv: iv_start..pt_start,
+            plaintext: pt_start..pt_end,
+            icv: pt_end..pt_end + icv_len,
+        },
+    ))
+}
+
+/// Builds one Encrypted Fragment message (RFC 7383 §2.5) carrying `chunk`, a piece of the
+/// serialized inner payload chain, ready to be encrypted in place like [`encode_sk_message`].
+/// `first_inner` is the first inner payload's type for fragment 1 and 0 for the others.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_skf_message(
+    header: &Header,
+    first_inner: u8,
+    number: u16,
+    total: u16,
+    chunk: &[u8],
+    iv_len: usize,
+    block_len: usize,
+    icv_len: usize,
+) -> Result<(Vec<u8>, SkLayout), WireError> {
+    if number == 0 || number > total {
+        return Err(WireError::Invalid("fragment number"));
+    }
+    let mut out = Vec::with_capacity(HEADER_LEN + 8 + iv_len + chunk.len() + block_len + icv_len);
+    let mut h = *header;
+    h.next_payload = PayloadType::SKF.0;
+    h.emit(&mut out);
+    let sk_start = out.len();
+    out.extend_from_slice(&[first_inner, 0, 0, 0]);
+    out.extend_from_slice(&number.to_be_bytes());
+    out.extend_from_slice(&total.to_be_bytes());
+    let iv_start = out.len();
+    out.resize(iv_start + iv_len, 0);
+    let pt_start = out.len();
+    out.extend_from_slice(chunk);
+    let block = block_len.max(1);
+    let pad = (block - (chunk.len() + 1) % block) % block;
+    out.resize(out.len() + pad, 0);
+    out.push(u8::try_from(pad).map_err(|_| WireError::BadLength("padding"))?);
+    let pt_end = out.len();
+    out.resize(pt_end + icv_len, 0);
+    let sk_len = u16::try_from(out.len() - sk_start).map_err(|_| WireError::BadLength("SKF"))?;
+    out[sk_start + 2..sk_start + 4].copy_from_slice(&sk_len.to_be_bytes());
+    let len = u32::try_from(out.len()).map_err(|_| WireError::BadLength("message"))?;
+    out[24..28].copy_from_slice(&len.to_be_bytes());
+    Ok((
+        out,
+        SkLayout {
+            aad_end: iv_start,
             iv: iv_start..pt_start,
             plaintext: pt_start..pt_end,
             icv: pt_end..pt_end + icv_len,

@@ -13,8 +13,8 @@ mod sa;
 
 pub use header::{ExchangeType, Flags, Header, HEADER_LEN, IKE_VERSION_2};
 pub use message::{
-    emit_payload_chain, encode_sk_message, parse_payload_chain, strip_sk_padding, Message,
-    SkLayout, SkPayload,
+    emit_payload_chain, encode_sk_message, encode_skf_message, parse_payload_chain,
+    strip_sk_padding, Message, SkLayout, SkPayload, SkRanges, SKF_EXTRA_LEN,
 };
 pub use notify::{notify_name, NotifyType};
 pub use payload::{
