@@ -190,10 +190,12 @@ impl Client {
         let frame = encode_frame(&Request::new(id, command))?;
         // Any failure from here on leaves the stream in an unknown state.
         self.broken = true;
-        self.stream
-            .write_all(&frame)
-            .map_err(|e| self.io_error(e))?;
-        let payload = self.read_frame()?;
+        let payload = match self.stream.write_all(&frame) {
+            Ok(()) => self.read_frame()?,
+            // A daemon that refuses a client (busy, permission denied) answers and closes; its
+            // answer explains better than the write error.
+            Err(e) => self.read_frame().map_err(|_| self.io_error(e))?,
+        };
         let resp: Response = serde_json::from_slice(&payload)
             .map_err(|e| ClientError::BadResponse(e.to_string()))?;
         // Id 0 answers a request the daemon could not read (e.g. too large).

@@ -43,6 +43,8 @@ pub const FRAME_TIME: Duration = Duration::from_secs(10);
 pub const WRITE_TIME: Duration = Duration::from_secs(5);
 /// How long a request may wait for the engine task.
 const ENGINE_TIME: Duration = Duration::from_secs(30);
+/// How long a refused client may take to send the request its refusal answers.
+const REFUSE_WAIT: Duration = Duration::from_secs(1);
 /// Clients served at once.
 pub const MAX_CLIENTS: usize = 128;
 
@@ -121,8 +123,24 @@ pub async fn serve(listener: UnixListener, shared: Shared) {
     }
 }
 
-/// Answers one error (id 0) and closes.
+/// Answers one error (id 0) and closes. The client's first request is awaited (briefly)
+/// first, so that the error is what answers it rather than a reset connection.
 async fn refuse(mut stream: UnixStream, code: ErrorCode, message: String) {
+    let mut dec = FrameDecoder::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(REFUSE_WAIT, async {
+        loop {
+            match dec.next_frame() {
+                Ok(None) => {}
+                _ => return,
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => dec.push(buf.get(..n).unwrap_or(&[])),
+            }
+        }
+    })
+    .await;
     let _ = write(&mut stream, &Response::error(0, code, message)).await;
 }
 
@@ -162,9 +180,11 @@ async fn client(mut stream: UnixStream, shared: &Shared) {
                     }
                     Ok(req) => {
                         if let Command::Subscribe { sa, log } = req.command {
+                            // Subscribed before answering: nothing after the answer is missed.
+                            let rx = shared.bus.subscribe();
                             let r = Response::ok(req.id, &SubscribeResult { sa, log });
                             if write(&mut stream, &r).await {
-                                stream_events(stream, shared.bus.subscribe(), sa, log).await;
+                                stream_events(stream, rx, sa, log).await;
                             }
                             return;
                         }
