@@ -14,8 +14,10 @@ control_socket = "/run/rampart/rampart.sock"   # root-only Unix socket (mode 060
 tun_name = "rampart0"                          # TUN device carrying tunnelled traffic
 ike_port = 500                                 # UDP port for IKE (tests may move it)
 natt_port = 4500                               # UDP port for NAT-T: IKE and ESP-in-UDP
-log_level = "info"                             # error | warn | info | debug | trace
+log_level = "info"                             # error | warn | info | debug | trace, or "info,ike=debug"
 listen = ["0.0.0.0", "::"]                     # addresses to bind (default: both wildcards)
+# control_group = "rampart"                    # members may use the control socket too (default: root only)
+# metrics_listen = "127.0.0.1:9781"            # Prometheus endpoint (default: off)
 
 [connections.net2net]
 version = 2                                    # only IKEv2 (2) for now

@@ -96,7 +96,11 @@ pub fn init(d: &config::DaemonConfig, bus: &EventBus) -> LogHandle {
     };
     let (filter, handle) = reload::Layer::new(filter);
     let journald = if stderr_is_journal() {
-        tracing_journald::layer().ok()
+        tracing_journald::layer().ok().map(|l| {
+            // Fields as journal fields of their own name: IKE_SA=3, CHILD_SA=7.
+            l.with_field_prefix(None)
+                .with_syslog_identifier("rampart".into())
+        })
     } else {
         None
     };
