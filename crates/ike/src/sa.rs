@@ -190,6 +190,8 @@ pub(crate) struct IkeSa {
     pub rekey_at: Option<Instant>,
     /// This SA was rekeyed into that one (it is being deleted; its children moved).
     pub rekeyed_to: Option<IkeSaId>,
+    /// The hashes the peer announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4).
+    pub peer_sig_hashes: Vec<crypto::sign::SignatureHash>,
     /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3).
     pub frag_ok: bool,
     /// Messages being reassembled from fragments.
@@ -253,6 +255,7 @@ impl IkeSa {
             rekeyed_to: None,
             queued_creates: std::collections::VecDeque::new(),
             frag_ok: false,
+            peer_sig_hashes: Vec::new(),
             reassembly: Vec::new(),
         }
     }

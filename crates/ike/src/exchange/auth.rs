@@ -10,8 +10,9 @@ use wire::{Identity, TrafficSelector};
 
 use super::child::{spi_bytes, spi_from, ts_list, NewChild};
 use super::{describe_proposals, error_notify, has_notify, is_child_error};
-use crate::auth::psk_auth;
-use crate::config::IkeConfig;
+use crate::auth::{psk_auth, sign_auth, signed_octets, verify_auth};
+use crate::config::{AuthKind, IkeConfig};
+use crate::credentials::{CertUsage, LocalCert};
 use crate::engine::Engine;
 use crate::event::Event;
 use crate::sa::{IkeSa, IkeState, PendingChild, RequestKind};
@@ -26,7 +27,12 @@ struct AuthMsg<'a> {
     sa: Option<&'a [wire::ike::Proposal]>,
     tsi: Option<&'a [TrafficSelector]>,
     tsr: Option<&'a [TrafficSelector]>,
+    /// X.509 certificates (encoding 4), end entity first (RFC 7296 §3.6).
+    certs: Vec<Vec<u8>>,
 }
+
+/// CERT encoding "X.509 Certificate - Signature" (RFC 7296 §3.6).
+const CERT_X509: u8 = 4;
 
 impl<'a> AuthMsg<'a> {
     fn read(payloads: &'a [Payload]) -> Self {
@@ -39,6 +45,9 @@ impl<'a> AuthMsg<'a> {
                 Payload::Sa(s) => m.sa = m.sa.or(Some(s)),
                 Payload::TsI(TsPayload { selectors }) => m.tsi = m.tsi.or(Some(selectors)),
                 Payload::TsR(TsPayload { selectors }) => m.tsr = m.tsr.or(Some(selectors)),
+                Payload::Cert { encoding, data } if *encoding == CERT_X509 => {
+                    m.certs.push(data.clone())
+                }
                 _ => {}
             }
         }
@@ -51,43 +60,175 @@ impl Engine {
         self.creds.psk(local, remote)
     }
 
+    /// Our identity and, with public-key authentication, our certificate.
+    fn our_credentials(&self, sa: &IkeSa) -> Result<(Identity, Option<LocalCert>), String> {
+        if sa.cfg.local_auth != AuthKind::Pubkey {
+            return Ok((sa.cfg.our_identity(sa.local.ip()), None));
+        }
+        let cert = self
+            .creds
+            .local_cert(sa.cfg.local_id.as_ref())
+            .ok_or_else(|| {
+                format!(
+                    "no certificate and key for {}",
+                    sa.cfg
+                        .local_id
+                        .as_ref()
+                        .map_or("this connection".to_string(), |i| format!("'{i}'"))
+                )
+            })?;
+        let id = sa
+            .cfg
+            .local_id
+            .clone()
+            .unwrap_or_else(|| cert.identity.clone());
+        Ok((id, Some(cert)))
+    }
+
+    /// Our AUTH payload and the CERT payloads that go before it. `peer` selects the PSK.
+    fn our_auth(
+        &self,
+        sa: &IkeSa,
+        id: &Identity,
+        cert: Option<&LocalCert>,
+        peer: Option<&Identity>,
+    ) -> Result<(Vec<Payload>, AuthPayload), String> {
+        let keys = sa.keys.as_ref().ok_or("no keys")?;
+        let (message, nonce, sk_p) = if sa.initiator {
+            (&sa.init_request, &sa.nr, &keys.sk_pi)
+        } else {
+            (&sa.init_response, &sa.ni, &keys.sk_pr)
+        };
+        if let Some(c) = cert {
+            let octets = signed_octets(keys.prf, message, nonce, sk_p.as_slice(), id);
+            let auth = sign_auth(&c.key, &sa.peer_sig_hashes, &octets, false)?;
+            let certs = c
+                .chain
+                .iter()
+                .map(|d| Payload::Cert {
+                    encoding: CERT_X509,
+                    data: d.clone(),
+                })
+                .collect();
+            return Ok((certs, auth));
+        }
+        let psk = self.psk_for(id, peer).ok_or_else(|| {
+            format!(
+                "no pre-shared key for '{id}' - '{}'",
+                peer.map_or("%any".to_string(), ToString::to_string)
+            )
+        })?;
+        let data = psk_auth(
+            keys.prf,
+            psk.as_slice(),
+            message,
+            nonce,
+            sk_p.as_slice(),
+            id,
+        );
+        Ok((
+            Vec::new(),
+            AuthPayload {
+                method: AuthPayload::SHARED_KEY_MIC,
+                data: data.as_slice().to_vec(),
+            },
+        ))
+    }
+
+    /// Checks the peer's AUTH payload (RFC 7296 §2.15) the way the connection requires: a PSK
+    /// MIC, or a signature by a certificate that chains to a trusted CA and proves the
+    /// identity. The error is the log line's reason.
+    fn check_peer_auth(
+        &self,
+        sa: &IkeSa,
+        peer: &Identity,
+        our_id: &Identity,
+        auth: &AuthPayload,
+        certs: &[Vec<u8>],
+    ) -> Result<(), String> {
+        let keys = sa.keys.as_ref().ok_or("no keys")?;
+        let (message, nonce, sk_p) = if sa.initiator {
+            (&sa.init_response, &sa.ni, &keys.sk_pr)
+        } else {
+            (&sa.init_request, &sa.nr, &keys.sk_pi)
+        };
+        match sa.cfg.remote_auth {
+            AuthKind::Psk => {
+                if auth.method != AuthPayload::SHARED_KEY_MIC {
+                    return Err(format!("'{peer}' uses authentication method {}, but the connection expects a pre-shared key", auth.method));
+                }
+                let psk = self
+                    .psk_for(our_id, Some(peer))
+                    .ok_or_else(|| format!("no pre-shared key for '{our_id}' - '{peer}'"))?;
+                let expected = psk_auth(
+                    keys.prf,
+                    psk.as_slice(),
+                    message,
+                    nonce,
+                    sk_p.as_slice(),
+                    peer,
+                );
+                if crypto::ct_eq(expected.as_slice(), &auth.data) {
+                    Ok(())
+                } else {
+                    Err(format!("authentication of '{peer}' with pre-shared key failed (AUTH payload does not match our key)"))
+                }
+            }
+            AuthKind::Pubkey => {
+                if auth.method == AuthPayload::SHARED_KEY_MIC {
+                    return Err(format!(
+                        "'{peer}' uses a pre-shared key, but the connection expects a certificate"
+                    ));
+                }
+                if certs.is_empty() {
+                    return Err(format!("'{peer}' sent no certificate"));
+                }
+                let cert = self
+                    .creds
+                    .verify_peer(peer, certs, CertUsage::Any)
+                    .map_err(|e| format!("certificate of '{peer}' refused: {e}"))?;
+                let octets = signed_octets(keys.prf, message, nonce, sk_p.as_slice(), peer);
+                let scheme = verify_auth(&cert.spki, auth, &octets).map_err(|e| {
+                    format!("authentication of '{peer}' with its certificate failed: {e}")
+                })?;
+                tracing::debug!(ike_sa = %sa.id, "'{peer}' authenticated with certificate '{}' ({scheme:?})", cert.subject);
+                Ok(())
+            }
+        }
+    }
+
     /// Initiator: sends IKE_AUTH with IDi, [IDr], AUTH, and the first child's SA/TSi/TSr.
     /// Returns false when the SA cannot continue (no key).
     pub(crate) fn send_auth_request(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
-        let our_id = sa.cfg.our_identity(sa.local.ip());
         let name = sa.cfg.name.clone();
         let id = sa.id;
-        let Some(psk) = self.psk_for(&our_id, sa.cfg.remote_id.as_ref()) else {
-            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: no pre-shared key for {our_id} - {}",
-                sa.cfg.remote_id.as_ref().map_or("%any".to_string(), ToString::to_string));
-            self.fail(sa, "no PSK");
-            return false;
+        let prepared = self.our_credentials(sa).and_then(|(our_id, cert)| {
+            self.our_auth(sa, &our_id, cert.as_ref(), sa.cfg.remote_id.as_ref())
+                .map(|(certs, auth)| (our_id, certs, auth))
+        });
+        let (our_id, certs, auth) = match prepared {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: cannot authenticate: {e}");
+                self.fail(sa, "no credentials");
+                return false;
+            }
         };
-        let Some(keys) = sa.keys.as_ref() else {
-            return false;
-        };
-        let auth = psk_auth(
-            keys.prf,
-            psk.as_slice(),
-            &sa.init_request,
-            &sa.nr,
-            keys.sk_pi.as_slice(),
-            &our_id,
-        );
         let mut inner = vec![Payload::IdI(our_id.clone())];
+        inner.extend(certs);
         if !self.has_other_sa(sa) {
             inner.push(Payload::Notify(Notify::new(
                 NotifyType::INITIAL_CONTACT,
                 vec![],
             )));
         }
+        if let Some(req) = self.certreq(sa) {
+            inner.push(req);
+        }
         if let Some(r) = &sa.cfg.remote_id {
             inner.push(Payload::IdR(r.clone()));
         }
-        inner.push(Payload::Auth(AuthPayload {
-            method: AuthPayload::SHARED_KEY_MIC,
-            data: auth.as_slice().to_vec(),
-        }));
+        inner.push(Payload::Auth(auth));
         let child = match &sa.wanted_child {
             Some(n) => sa.cfg.children.iter().find(|c| &c.name == n).cloned(),
             None => sa.cfg.children.first().cloned(),
@@ -120,6 +261,21 @@ impl Engine {
         sa.state = IkeState::AuthSent;
         self.send_request(sa, now, RequestKind::Auth, ExchangeType::IkeAuth, &inner);
         true
+    }
+
+    /// CERTREQ naming our trusted CAs (RFC 7296 §3.7), when the peer must use a certificate.
+    pub(crate) fn certreq(&self, sa: &IkeSa) -> Option<Payload> {
+        if sa.cfg.remote_auth != AuthKind::Pubkey {
+            return None;
+        }
+        let hashes = self.creds.ca_hashes();
+        if hashes.is_empty() {
+            return None;
+        }
+        Some(Payload::CertReq {
+            encoding: CERT_X509,
+            data: hashes.concat(),
+        })
     }
 
     fn has_other_sa(&self, sa: &IkeSa) -> bool {
@@ -155,38 +311,25 @@ impl Engine {
         };
         sa.cfg = cfg;
         let name = sa.cfg.name.clone();
-        let our_id = sa.cfg.our_identity(sa.local.ip());
-        if auth.method != AuthPayload::SHARED_KEY_MIC {
-            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: '{idi}' uses auth method {}, only pre-shared keys are supported yet; sending AUTHENTICATION_FAILED", auth.method);
+        let prepared = self.our_credentials(sa);
+        let (our_id, our_cert) = match prepared {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: cannot authenticate ourselves: {e}; sending AUTHENTICATION_FAILED");
+                return self.refuse_auth(sa, mid);
+            }
+        };
+        if let Err(why) = self.check_peer_auth(sa, idi, &our_id, auth, &m.certs) {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: {why}; sending AUTHENTICATION_FAILED");
             return self.refuse_auth(sa, mid);
         }
-        let Some(psk) = self.psk_for(&our_id, Some(idi)) else {
-            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: no pre-shared key for '{our_id}' - '{idi}'; sending AUTHENTICATION_FAILED");
-            return self.refuse_auth(sa, mid);
+        let (our_certs, our_auth) = match self.our_auth(sa, &our_id, our_cert.as_ref(), Some(idi)) {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: cannot authenticate ourselves: {e}; sending AUTHENTICATION_FAILED");
+                return self.refuse_auth(sa, mid);
+            }
         };
-        let Some(keys) = sa.keys.as_ref() else {
-            return false;
-        };
-        let expected = psk_auth(
-            keys.prf,
-            psk.as_slice(),
-            &sa.init_request,
-            &sa.nr,
-            keys.sk_pi.as_slice(),
-            idi,
-        );
-        if !crypto::ct_eq(expected.as_slice(), &auth.data) {
-            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: authentication of '{idi}' with pre-shared key failed (AUTH payload does not match our key); sending AUTHENTICATION_FAILED");
-            return self.refuse_auth(sa, mid);
-        }
-        let our_auth = psk_auth(
-            keys.prf,
-            psk.as_slice(),
-            &sa.init_response,
-            &sa.ni,
-            keys.sk_pr.as_slice(),
-            &our_id,
-        );
         // Uniqueness (keep): an established SA for this identity wins over the newcomer.
         if sa.cfg.unique == crate::config::Unique::Keep
             && !has_notify(inner, NotifyType::INITIAL_CONTACT)
@@ -213,13 +356,9 @@ impl Engine {
             connection: name.clone(),
         });
         self.enforce_uniqueness(sa, now, has_notify(inner, NotifyType::INITIAL_CONTACT));
-        let mut resp = vec![
-            Payload::IdR(our_id),
-            Payload::Auth(AuthPayload {
-                method: AuthPayload::SHARED_KEY_MIC,
-                data: our_auth.as_slice().to_vec(),
-            }),
-        ];
+        let mut resp = vec![Payload::IdR(our_id)];
+        resp.extend(our_certs);
+        resp.push(Payload::Auth(our_auth));
         if let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) {
             match self.responder_child(sa, props, tsi, tsr) {
                 Ok((nc, chosen_num)) => {
@@ -396,39 +535,18 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| sa.cfg.our_identity(sa.local.ip()));
         let id_ok = sa.cfg.remote_id.as_ref().is_none_or(|r| r.matches(idr));
-        let psk = if id_ok {
-            self.psk_for(&our_id, Some(idr))
+        let verdict = if id_ok {
+            self.check_peer_auth(sa, idr, &our_id, auth, &m.certs)
         } else {
-            None
+            Err(format!(
+                "peer identity '{idr}' is not the configured '{}'",
+                sa.cfg
+                    .remote_id
+                    .as_ref()
+                    .map_or(String::new(), ToString::to_string)
+            ))
         };
-        let verified = match (&psk, sa.keys.as_ref()) {
-            (Some(psk), Some(keys)) if auth.method == AuthPayload::SHARED_KEY_MIC => {
-                let expected = psk_auth(
-                    keys.prf,
-                    psk.as_slice(),
-                    &sa.init_response,
-                    &sa.ni,
-                    keys.sk_pr.as_slice(),
-                    idr,
-                );
-                crypto::ct_eq(expected.as_slice(), &auth.data)
-            }
-            _ => false,
-        };
-        if !verified {
-            let why = if !id_ok {
-                format!(
-                    "peer identity '{idr}' is not the configured '{}'",
-                    sa.cfg
-                        .remote_id
-                        .as_ref()
-                        .map_or(String::new(), ToString::to_string)
-                )
-            } else if psk.is_none() {
-                format!("no pre-shared key for '{our_id}' - '{idr}'")
-            } else {
-                format!("authentication of '{idr}' with pre-shared key failed")
-            };
+        if let Err(why) = verdict {
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: {why}; sending AUTHENTICATION_FAILED");
             // RFC 7296 §2.21.2: tell the peer in a separate INFORMATIONAL exchange, then go.
             sa.state = IkeState::Deleting;

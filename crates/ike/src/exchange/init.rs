@@ -79,6 +79,7 @@ impl Engine {
         payloads.push(Payload::Nonce(sa.ni.clone()));
         let force = sa.cfg.encap;
         payloads.extend(self.nat_notifies(sa.spi_i, 0, sa.local, sa.remote, force));
+        payloads.push(signature_hashes());
         if sa.cfg.fragmentation {
             payloads.push(Payload::Notify(Notify::new(
                 NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
@@ -210,6 +211,7 @@ impl Engine {
         sa.suite = Some(suite);
         sa.frag_ok = sa.cfg.fragmentation
             && super::has_notify(&m.payloads, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED);
+        sa.peer_sig_hashes = peer_hashes(&m.payloads);
         // NAT detection (RFC 7296 §2.23), with the SPIs as they appear in this response.
         let (srcs, dst) = nat_data(&m.payloads);
         if let Some(nat) = NatState::evaluate(sa.spi_i, sa.spi_r, &srcs, dst, remote, local) {
@@ -389,6 +391,15 @@ impl Engine {
             }),
             Payload::Nonce(nr),
         ];
+        sa.peer_sig_hashes = peer_hashes(&m.payloads);
+        // RFC 7427 §4: announce the hashes we verify when the initiator did.
+        if !sa.peer_sig_hashes.is_empty() {
+            payloads.push(signature_hashes());
+        }
+        // CERTREQ for the CAs we trust, when the peer must use a certificate (RFC 7296 §3.7).
+        if let Some(req) = self.certreq(&sa) {
+            payloads.push(req);
+        }
         // RFC 7383 §2.3: announce fragmentation only when the initiator did.
         if cfg.fragmentation
             && super::has_notify(&m.payloads, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED)
@@ -462,6 +473,28 @@ impl Engine {
         self.send_init_error(local, remote, header, NotifyType::COOKIE, cookie);
         false
     }
+}
+
+/// SIGNATURE_HASH_ALGORITHMS with the hashes we verify (RFC 7427 §4, RFC 8420).
+fn signature_hashes() -> Payload {
+    let data = crypto::sign::SignatureHash::ANNOUNCED
+        .iter()
+        .flat_map(|h| h.value().to_be_bytes())
+        .collect();
+    Payload::Notify(Notify::new(NotifyType::SIGNATURE_HASH_ALGORITHMS, data))
+}
+
+/// The hashes a peer announced (unknown values skipped).
+fn peer_hashes(payloads: &[Payload]) -> Vec<crypto::sign::SignatureHash> {
+    super::notify_data(payloads, NotifyType::SIGNATURE_HASH_ALGORITHMS)
+        .map(|d| {
+            d.chunks_exact(2)
+                .filter_map(|c| {
+                    crypto::sign::SignatureHash::from_u16(u16::from_be_bytes([c[0], c[1]]))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The SA, KE and Nonce payloads of an IKE_SA_INIT message.

@@ -153,6 +153,17 @@ impl Sim {
         creds_a: Box<MapCreds>,
         creds_b: Box<MapCreds>,
     ) -> Self {
+        Self::with_dyn_creds(cfg_a, cfg_b, a, b, creds_a, creds_b)
+    }
+
+    pub fn with_dyn_creds(
+        cfg_a: EngineConfig,
+        cfg_b: EngineConfig,
+        a: IkeConfig,
+        b: IkeConfig,
+        creds_a: Box<dyn Credentials>,
+        creds_b: Box<dyn Credentials>,
+    ) -> Self {
         let start = Instant::now();
         Sim {
             a: Engine::new(
