@@ -17,6 +17,10 @@ fn seal_and_open_do_not_allocate() {
             EncrAlg::new(EncrId::AesCbc, Some(256)),
             Some(IntegId::HmacSha2_512_256),
         ),
+        (
+            EncrAlg::new(EncrId::Null, None),
+            Some(IntegId::HmacSha2_256_128),
+        ),
     ];
     for (encr, integ) in suites {
         let ek = vec![0x11; Cipher::encr_keymat_len(encr).unwrap()];
