@@ -567,7 +567,7 @@ impl Engine {
                 self.responder_auth(sa, now, mid, &inner)
             }
             ExchangeType::Informational if sa.state != IkeState::InitDone => {
-                self.informational_request(sa, now, mid, &inner)
+                self.informational_request(sa, now, local, remote, mid, &inner)
             }
             ExchangeType::CreateChildSa if sa.state != IkeState::InitDone => {
                 self.create_child_request(sa, now, mid, &inner)
@@ -666,12 +666,18 @@ impl Engine {
             return;
         }
         sa.remote = remote;
+        self.addresses_changed(sa);
+    }
+
+    /// Tells the driver the SA's children now use the SA's current addresses.
+    pub(crate) fn addresses_changed(&mut self, sa: &IkeSa) {
         let children: Vec<ChildSaId> = sa.children.iter().map(|c| c.id).collect();
         if !children.is_empty() {
             self.events.push_back(Event::PeerAddressChanged {
                 ike_sa: sa.id,
                 children,
-                remote,
+                local: sa.local,
+                remote: sa.remote,
             });
         }
     }
@@ -713,6 +719,8 @@ impl Engine {
                     &[Payload::Notify(n)],
                 );
             }
+            RequestKind::UpdateAddresses => self.send_update_addresses(sa, now),
+            RequestKind::RoutabilityCheck => self.send_routability_check(sa, now),
             RequestKind::Init | RequestKind::Auth | RequestKind::CreateChildSa => {}
         }
         true

@@ -137,14 +137,16 @@ pub enum Event {
         /// Its outbound SPI.
         outbound_spi: u32,
     },
-    /// The peer's address or port changed (authenticated message behind a NAT): update the
-    /// outer destination of this IKE SA's children.
+    /// The outer addresses changed (the peer moved behind a NAT, or MOBIKE, RFC 4555): update
+    /// the outer source and destination of this IKE SA's children.
     PeerAddressChanged {
         /// The IKE SA.
         ike_sa: IkeSaId,
         /// Children to update.
         children: Vec<ChildSaId>,
-        /// New peer address.
+        /// Our address now.
+        local: SocketAddr,
+        /// The peer's address now.
         remote: SocketAddr,
     },
 }

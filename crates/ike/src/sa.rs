@@ -56,6 +56,10 @@ pub(crate) enum RequestKind {
     AuthFailedNotice,
     /// CREATE_CHILD_SA (the context is in `IkeSa::creating`).
     CreateChildSa,
+    /// INFORMATIONAL with UPDATE_SA_ADDRESSES: we moved (RFC 4555 §3.5).
+    UpdateAddresses,
+    /// INFORMATIONAL with COOKIE2 to the peer's new address (return routability, RFC 4555 §3.6).
+    RoutabilityCheck,
 }
 
 /// What our outstanding CREATE_CHILD_SA does.
@@ -190,6 +194,10 @@ pub(crate) struct IkeSa {
     pub rekey_at: Option<Instant>,
     /// This SA was rekeyed into that one (it is being deleted; its children moved).
     pub rekeyed_to: Option<IkeSaId>,
+    /// Both sides announced MOBIKE_SUPPORTED (RFC 4555 §3.2).
+    pub mobike: bool,
+    /// COOKIE2 of our outstanding UPDATE_SA_ADDRESSES or return routability check (RFC 4555 §3.5).
+    pub cookie2: Option<Vec<u8>>,
     /// The hashes the peer announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4).
     pub peer_sig_hashes: Vec<crypto::sign::SignatureHash>,
     /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3).
@@ -256,6 +264,8 @@ impl IkeSa {
             queued_creates: std::collections::VecDeque::new(),
             frag_ok: false,
             peer_sig_hashes: Vec::new(),
+            mobike: false,
+            cookie2: None,
             reassembly: Vec::new(),
         }
     }

@@ -901,3 +901,78 @@ fn duplicated_fragments_are_harmless() {
     sim.run_for(Duration::from_secs(1));
     assert_tunnel(&sim);
 }
+
+#[test]
+fn mobike_initiator_moves() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let now = sim.now;
+    let id = sim.a.status(now)[0].id;
+    let new: std::net::IpAddr = "192.0.2.3".parse().unwrap();
+    sim.a_addr = new;
+    assert!(sim.a.roam(now, id, new));
+    sim.run_for(Duration::from_secs(1));
+    let (a, b) = (sim.a.status(sim.now), sim.b.status(sim.now));
+    assert_eq!(a[0].local.ip(), new);
+    assert_eq!(b[0].remote.ip(), new, "the responder followed");
+    for ev in [&sim.events_a, &sim.events_b] {
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::PeerAddressChanged { local, remote, .. } if local.ip() == new || remote.ip() == new)),
+            "children told about the move"
+        );
+    }
+    // The SA still works from the new address: delete it from B.
+    let now = sim.now;
+    sim.b.terminate_connection(now, "net");
+    sim.run_for(Duration::from_secs(1));
+    assert!(sim.a.status(sim.now).is_empty() && sim.b.status(sim.now).is_empty());
+}
+
+#[test]
+fn mobike_needs_negotiation() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.mobike = false;
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    let now = sim.now;
+    let id = sim.a.status(now)[0].id;
+    assert!(!sim.a.roam(now, id, "192.0.2.3".parse().unwrap()));
+}
+
+#[test]
+fn nat_mapping_change_is_followed() {
+    // B accepts A from anywhere: A's address is hidden behind the NAT.
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.remote_addrs = vec![ike::PeerAddr::Any];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.a_nat = Some(("198.51.100.1".parse().unwrap(), 1000));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let b = sim.b.status(sim.now);
+    assert!(b[0].nat_remote && b[0].remote.port() == 5500);
+    let a = sim.a.status(sim.now);
+    assert!(a[0].nat_local, "A knows it is behind a NAT");
+    // The NAT forgets the mapping and picks another port; A's next message comes from there.
+    sim.a_nat = Some(("198.51.100.1".parse().unwrap(), 2000));
+    sim.run_for(Duration::from_secs(25)); // A's NAT keepalives and nothing else
+    let now = sim.now;
+    sim.a.terminate_connection(now, "net");
+    sim.run_for(Duration::from_secs(1));
+    assert!(sim
+        .events_b
+        .iter()
+        .any(|e| matches!(e, Event::PeerAddressChanged { remote, .. } if remote.port() == 6500)));
+    assert!(
+        sim.b.status(sim.now).is_empty(),
+        "B answered the delete at the new mapping"
+    );
+    // A sent NAT keepalives (it is behind the NAT).
+    assert!(sim
+        .sent
+        .iter()
+        .any(|(w, t)| *w == 'a' && t.payload == [0xff]));
+}

@@ -229,6 +229,12 @@ impl Engine {
             inner.push(Payload::IdR(r.clone()));
         }
         inner.push(Payload::Auth(auth));
+        if sa.cfg.mobike {
+            inner.push(Payload::Notify(Notify::new(
+                NotifyType::MOBIKE_SUPPORTED,
+                vec![],
+            )));
+        }
         let child = match &sa.wanted_child {
             Some(n) => sa.cfg.children.iter().find(|c| &c.name == n).cloned(),
             None => sa.cfg.children.first().cloned(),
@@ -359,6 +365,14 @@ impl Engine {
         let mut resp = vec![Payload::IdR(our_id)];
         resp.extend(our_certs);
         resp.push(Payload::Auth(our_auth));
+        // MOBIKE (RFC 4555 §3.2): answer the announcement when we support it too.
+        if sa.cfg.mobike && has_notify(inner, NotifyType::MOBIKE_SUPPORTED) {
+            sa.mobike = true;
+            resp.push(Payload::Notify(Notify::new(
+                NotifyType::MOBIKE_SUPPORTED,
+                vec![],
+            )));
+        }
         if let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) {
             match self.responder_child(sa, props, tsi, tsr) {
                 Ok((nc, chosen_num)) => {
@@ -565,6 +579,7 @@ impl Engine {
         sa.established_at = Some(now);
         sa.rekey_at = self.ike_rekey_at(sa, now);
         sa.remote_id = Some(idr.clone());
+        sa.mobike = sa.cfg.mobike && has_notify(inner, NotifyType::MOBIKE_SUPPORTED);
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
         }

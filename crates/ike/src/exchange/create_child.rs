@@ -512,6 +512,7 @@ impl Engine {
         n.state = IkeState::Established;
         n.nat = old.nat;
         n.frag_ok = old.frag_ok;
+        n.mobike = old.mobike;
         n.suite = Some(suite);
         n.keys = Some(keys);
         n.ni = ni.to_vec();

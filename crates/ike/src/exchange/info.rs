@@ -67,7 +67,9 @@ impl Engine {
     pub(crate) fn informational_request(
         &mut self,
         sa: &mut IkeSa,
-        _now: Instant,
+        now: Instant,
+        local: std::net::SocketAddr,
+        remote: std::net::SocketAddr,
         mid: u32,
         inner: &[Payload],
     ) -> bool {
@@ -137,7 +139,7 @@ impl Engine {
             }
             tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: peer notifies {n}");
         }
-        let resp = if our_deleted_spis.is_empty() {
+        let mut resp = if our_deleted_spis.is_empty() {
             vec![]
         } else {
             vec![Payload::Delete(DeletePayload {
@@ -146,7 +148,17 @@ impl Engine {
                 spis: our_deleted_spis,
             })]
         };
+        if let Some(more) = self.update_addresses_request(sa, now, local, remote, inner) {
+            resp.extend(more);
+        } else if let Some(c) = super::notify_data(inner, NotifyType::COOKIE2) {
+            // A return routability check (RFC 4555 §3.6): echo the cookie.
+            resp.push(Payload::Notify(wire::ike::Notify::new(
+                NotifyType::COOKIE2,
+                c.to_vec(),
+            )));
+        }
         self.send_response(sa, ExchangeType::Informational, mid, &resp);
+        self.pump(sa, now);
         true
     }
 
@@ -176,6 +188,10 @@ impl Engine {
                     tracing::info!(ike_sa = %id, child_sa = %c, "CHILD_SA {}{{{c}}} deleted", ch.cfg.name);
                 }
                 self.child_gone(sa, c);
+                true
+            }
+            RequestKind::UpdateAddresses | RequestKind::RoutabilityCheck => {
+                self.mobike_response(sa, kind, _inner);
                 true
             }
             _ => true,

@@ -5,6 +5,7 @@ mod child;
 mod create_child;
 mod info;
 mod init;
+mod mobike;
 
 use wire::ike::{NotifyType, Payload, Proposal};
 

@@ -134,6 +134,10 @@ pub struct Sim {
     pub events_a: Vec<Event>,
     pub events_b: Vec<Event>,
     pub impair: Impair,
+    /// A's current address (it may move: MOBIKE).
+    pub a_addr: IpAddr,
+    /// A NAT in front of A: B sees A's packets from this address, ports shifted by the offset.
+    pub a_nat: Option<(IpAddr, u16)>,
 }
 
 pub fn engine_cfg() -> EngineConfig {
@@ -184,15 +188,13 @@ impl Sim {
             events_a: Vec::new(),
             events_b: Vec::new(),
             impair: Box::new(|_, _| Action::Deliver),
+            a_addr: A_ADDR.parse().unwrap(),
+            a_nat: None,
         }
     }
 
-    fn addr_of(e: char) -> IpAddr {
-        if e == 'a' {
-            A_ADDR.parse().unwrap()
-        } else {
-            B_ADDR.parse().unwrap()
-        }
+    fn b_addr() -> IpAddr {
+        B_ADDR.parse().unwrap()
     }
 
     /// Delivers datagrams and advances the clock until nothing happens for `limit`.
@@ -239,15 +241,36 @@ impl Sim {
         let n = self.sent.len();
         let action = (self.impair)(n, &mut t);
         self.sent.push((from, t.clone()));
-        // Addresses: the sender's local IP may be unspecified; the receiver sees the real one.
-        let src = SocketAddr::new(Self::addr_of(from), t.local.port());
+        // Addresses: the sender's local IP may be unspecified; the receiver sees the real one,
+        // translated by A's NAT if there is one.
         let to = if from == 'a' { 'b' } else { 'a' };
-        assert_eq!(
-            t.remote.ip(),
-            Self::addr_of(to),
-            "datagram to an unknown host"
-        );
-        let dst = t.remote;
+        let (src, dst) = if from == 'a' {
+            assert_eq!(t.remote.ip(), Self::b_addr(), "datagram to an unknown host");
+            if !t.local.ip().is_unspecified() && t.local.ip() != self.a_addr {
+                return; // A sends from an address it no longer has: lost.
+            }
+            let src = match self.a_nat {
+                Some((ip, off)) => SocketAddr::new(ip, t.local.port().wrapping_add(off)),
+                None => SocketAddr::new(self.a_addr, t.local.port()),
+            };
+            (src, t.remote)
+        } else {
+            let dst = match self.a_nat {
+                Some((ip, off)) => {
+                    if t.remote.ip() != ip {
+                        return;
+                    }
+                    SocketAddr::new(self.a_addr, t.remote.port().wrapping_sub(off))
+                }
+                None => {
+                    if t.remote.ip() != self.a_addr {
+                        return; // to A's old address: lost
+                    }
+                    t.remote
+                }
+            };
+            (SocketAddr::new(Self::b_addr(), t.local.port()), dst)
+        };
         let times = match action {
             Action::Deliver => 1,
             Action::Drop => 0,

@@ -24,6 +24,8 @@ impl NotifyType {
     pub const INVALID_SELECTORS: Self = Self(39);
     pub const TEMPORARY_FAILURE: Self = Self(43);
     pub const CHILD_SA_NOT_FOUND: Self = Self(44);
+    pub const UNACCEPTABLE_ADDRESSES: Self = Self(40);
+    pub const UNEXPECTED_NAT_DETECTED: Self = Self(41);
     pub const INITIAL_CONTACT: Self = Self(16384);
     pub const SET_WINDOW_SIZE: Self = Self(16385);
     pub const ADDITIONAL_TS_POSSIBLE: Self = Self(16386);
@@ -37,6 +39,12 @@ impl NotifyType {
     pub const ESP_TFC_PADDING_NOT_SUPPORTED: Self = Self(16394);
     pub const NON_FIRST_FRAGMENTS_ALSO: Self = Self(16395);
     pub const MOBIKE_SUPPORTED: Self = Self(16396);
+    pub const ADDITIONAL_IP4_ADDRESS: Self = Self(16397);
+    pub const ADDITIONAL_IP6_ADDRESS: Self = Self(16398);
+    pub const NO_ADDITIONAL_ADDRESSES: Self = Self(16399);
+    pub const UPDATE_SA_ADDRESSES: Self = Self(16400);
+    pub const COOKIE2: Self = Self(16401);
+    pub const NO_NATS_ALLOWED: Self = Self(16402);
     pub const MULTIPLE_AUTH_SUPPORTED: Self = Self(16404);
     pub const REDIRECT_SUPPORTED: Self = Self(16406);
     pub const EAP_ONLY_AUTHENTICATION: Self = Self(16417);
@@ -67,6 +75,8 @@ const NAMES: &[(u16, &str)] = &[
     (38, "TS_UNACCEPTABLE"),
     (39, "INVALID_SELECTORS"),
     (43, "TEMPORARY_FAILURE"),
+    (40, "UNACCEPTABLE_ADDRESSES"),
+    (41, "UNEXPECTED_NAT_DETECTED"),
     (44, "CHILD_SA_NOT_FOUND"),
     (16384, "INITIAL_CONTACT"),
     (16385, "SET_WINDOW_SIZE"),
@@ -81,6 +91,12 @@ const NAMES: &[(u16, &str)] = &[
     (16394, "ESP_TFC_PADDING_NOT_SUPPORTED"),
     (16395, "NON_FIRST_FRAGMENTS_ALSO"),
     (16396, "MOBIKE_SUPPORTED"),
+    (16397, "ADDITIONAL_IP4_ADDRESS"),
+    (16398, "ADDITIONAL_IP6_ADDRESS"),
+    (16399, "NO_ADDITIONAL_ADDRESSES"),
+    (16400, "UPDATE_SA_ADDRESSES"),
+    (16401, "COOKIE2"),
+    (16402, "NO_NATS_ALLOWED"),
     (16404, "MULTIPLE_AUTH_SUPPORTED"),
     (16406, "REDIRECT_SUPPORTED"),
     (16417, "EAP_ONLY_AUTHENTICATION"),

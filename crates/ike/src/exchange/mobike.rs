@@ -1,0 +1,168 @@
+//! MOBIKE (RFC 4555): an IKE SA and its Child SAs follow an address change of the initiator
+//! (laptops and phones switching networks) without a new handshake. The initiator announces its
+//! new address with UPDATE_SA_ADDRESSES and fresh NAT detection (§3.5); the responder moves the
+//! SAs, answers, and checks return routability to the new address with COOKIE2 (§3.6).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use wire::ike::{ExchangeType, Notify, NotifyType, Payload};
+
+use super::{has_notify, notifies, notify_data};
+use crate::engine::Engine;
+use crate::event::IkeSaId;
+use crate::nat::{nat_hash, NatState};
+use crate::sa::{IkeSa, IkeState, RequestKind};
+
+impl Engine {
+    /// NAT detection notifies for a message from our `local` to the peer's `remote` on `sa`.
+    fn mobike_nat_notifies(&mut self, sa: &IkeSa) -> [Payload; 2] {
+        let src = if sa.cfg.encap {
+            self.random_bytes(20)
+        } else {
+            nat_hash(sa.spi_i, sa.spi_r, sa.local).to_vec()
+        };
+        [
+            Payload::Notify(Notify::new(NotifyType::NAT_DETECTION_SOURCE_IP, src)),
+            Payload::Notify(Notify::new(
+                NotifyType::NAT_DETECTION_DESTINATION_IP,
+                nat_hash(sa.spi_i, sa.spi_r, sa.remote).to_vec(),
+            )),
+        ]
+    }
+
+    /// We (the original initiator) moved to `new_local` (RFC 4555 §3.5). False when the SA does
+    /// not exist, is not established, or MOBIKE was not negotiated.
+    pub fn roam(&mut self, now: Instant, ike_sa: IkeSaId, new_local: IpAddr) -> bool {
+        let Some(mut sa) = self.sas.remove(&ike_sa) else {
+            return false;
+        };
+        let ok = sa.mobike
+            && sa.initiator
+            && sa.state == IkeState::Established
+            && new_local.is_ipv4() == sa.remote.is_ipv4();
+        if ok {
+            tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: moving from {} to {new_local} (MOBIKE)", sa.cfg.name, sa.id, sa.local.ip());
+            sa.local = SocketAddr::new(new_local, sa.local.port());
+            if !sa.queued.contains(&RequestKind::UpdateAddresses) {
+                sa.queued.push_back(RequestKind::UpdateAddresses);
+            }
+            self.pump(&mut sa, now);
+        }
+        self.sas.insert(ike_sa, sa);
+        ok
+    }
+
+    /// Sends UPDATE_SA_ADDRESSES from our (new) address.
+    pub(crate) fn send_update_addresses(&mut self, sa: &mut IkeSa, now: Instant) {
+        let cookie = self.random_bytes(16);
+        let mut p = vec![Payload::Notify(Notify::new(
+            NotifyType::UPDATE_SA_ADDRESSES,
+            vec![],
+        ))];
+        p.extend(self.mobike_nat_notifies(sa));
+        p.push(Payload::Notify(Notify::new(
+            NotifyType::COOKIE2,
+            cookie.clone(),
+        )));
+        sa.cookie2 = Some(cookie);
+        self.send_request(
+            sa,
+            now,
+            RequestKind::UpdateAddresses,
+            ExchangeType::Informational,
+            &p,
+        );
+    }
+
+    /// Sends a return routability check (COOKIE2) to the peer's current address.
+    pub(crate) fn send_routability_check(&mut self, sa: &mut IkeSa, now: Instant) {
+        let cookie = self.random_bytes(16);
+        let p = [Payload::Notify(Notify::new(
+            NotifyType::COOKIE2,
+            cookie.clone(),
+        ))];
+        sa.cookie2 = Some(cookie);
+        self.send_request(
+            sa,
+            now,
+            RequestKind::RoutabilityCheck,
+            ExchangeType::Informational,
+            &p,
+        );
+    }
+
+    /// The peer's INFORMATIONAL with UPDATE_SA_ADDRESSES (we are the responder of the IKE SA):
+    /// move the SAs to the addresses the message came from and to, re-evaluate NAT, and return
+    /// the payloads for our answer (NAT detection, COOKIE2 echo). `None` when this is not a
+    /// MOBIKE address update.
+    pub(crate) fn update_addresses_request(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        inner: &[Payload],
+    ) -> Option<Vec<Payload>> {
+        if !sa.mobike || !has_notify(inner, NotifyType::UPDATE_SA_ADDRESSES) {
+            return None;
+        }
+        let moved = sa.remote != remote || sa.local != local;
+        if moved {
+            tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: peer moved from {} to {remote} (MOBIKE)", sa.cfg.name, sa.id, sa.remote);
+        }
+        sa.remote = remote;
+        sa.local = local;
+        let srcs: Vec<&[u8]> = notifies(inner, NotifyType::NAT_DETECTION_SOURCE_IP).collect();
+        let dst = notify_data(inner, NotifyType::NAT_DETECTION_DESTINATION_IP);
+        if let Some(nat) = NatState::evaluate(sa.spi_i, sa.spi_r, &srcs, dst, remote, local) {
+            if nat.any() != sa.nat.any() {
+                tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: NAT situation changed (local {}, remote {}); UDP encapsulation stays as negotiated", sa.cfg.name, sa.id, nat.local, nat.remote);
+            }
+            sa.nat = nat;
+        }
+        self.addresses_changed(sa);
+        let mut resp = Vec::new();
+        if dst.is_some() {
+            resp.extend(self.mobike_nat_notifies(sa));
+        }
+        if let Some(c) = notify_data(inner, NotifyType::COOKIE2) {
+            resp.push(Payload::Notify(Notify::new(
+                NotifyType::COOKIE2,
+                c.to_vec(),
+            )));
+        }
+        if moved && !sa.queued.contains(&RequestKind::RoutabilityCheck) {
+            sa.queued.push_back(RequestKind::RoutabilityCheck);
+        }
+        let _ = now;
+        Some(resp)
+    }
+
+    /// The answer to our UPDATE_SA_ADDRESSES or return routability check.
+    pub(crate) fn mobike_response(&mut self, sa: &mut IkeSa, kind: RequestKind, inner: &[Payload]) {
+        let sent = sa.cookie2.take();
+        let echoed = notify_data(inner, NotifyType::COOKIE2);
+        if sent.as_deref() != echoed {
+            tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: COOKIE2 not echoed correctly (RFC 4555 §3.6)", sa.cfg.name, sa.id);
+            return;
+        }
+        match kind {
+            RequestKind::UpdateAddresses => {
+                let srcs: Vec<&[u8]> =
+                    notifies(inner, NotifyType::NAT_DETECTION_SOURCE_IP).collect();
+                let dst = notify_data(inner, NotifyType::NAT_DETECTION_DESTINATION_IP);
+                if let Some(nat) =
+                    NatState::evaluate(sa.spi_i, sa.spi_r, &srcs, dst, sa.remote, sa.local)
+                {
+                    sa.nat = nat;
+                }
+                tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: addresses updated to {}...{}", sa.cfg.name, sa.id, sa.local, sa.remote);
+                self.addresses_changed(sa);
+            }
+            _ => {
+                tracing::debug!(ike_sa = %sa.id, "IKE_SA {}[{}]: return routability to {} verified", sa.cfg.name, sa.id, sa.remote);
+            }
+        }
+    }
+}
