@@ -149,6 +149,37 @@ pub(crate) fn parse_pktinfo(control: &[u8]) -> Option<PktInfo> {
     })
 }
 
+/// Finds the `UDP_GRO` message (udp(7)) in received ancillary data: the size of each segment
+/// of a coalesced datagram (every segment has it except the last, which may be shorter).
+pub(crate) fn parse_gro(control: &[u8]) -> Option<usize> {
+    Cmsgs {
+        buf: control,
+        off: 0,
+    }
+    .find_map(|m| match (m.level, m.kind) {
+        (libc::SOL_UDP, libc::UDP_GRO) => {
+            let v: [u8; 4] = m.data.get(0..4)?.try_into().ok()?;
+            usize::try_from(i32::from_ne_bytes(v))
+                .ok()
+                .filter(|s| *s > 0)
+        }
+        _ => None,
+    })
+}
+
+/// Appends the `UDP_SEGMENT` message (udp(7), UDP GSO) that makes one `sendmsg(2)` send its
+/// buffer as datagrams of `size` bytes each (the last may be shorter), after the `used` bytes
+/// already in `buf`. Returns the new length used.
+pub(crate) fn push_udp_segment(buf: &mut CmsgBuf, used: usize, size: u16) -> Option<usize> {
+    push(
+        buf.as_mut_slice(),
+        used,
+        libc::SOL_UDP,
+        libc::UDP_SEGMENT,
+        &size.to_ne_bytes(),
+    )
+}
+
 /// Appends one control message at offset `off` of `buf`; returns the offset after it, or `None`
 /// if it does not fit.
 fn push(
@@ -293,6 +324,36 @@ mod tests {
                 ifindex: 9
             })
         );
+    }
+
+    #[test]
+    fn gro_and_segment() {
+        let mut buf = CmsgBuf::new();
+        let used = write_src_pktinfo(&mut buf, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))).unwrap();
+        let used = push_udp_segment(&mut buf, used, 1452).unwrap();
+        assert_eq!(parse_pktinfo(buf.prefix(used)).map(|p| p.ifindex), Some(0));
+        let seg: Vec<_> = Cmsgs {
+            buf: buf.prefix(used),
+            off: 0,
+        }
+        .filter(|m| (m.level, m.kind) == (libc::SOL_UDP, libc::UDP_SEGMENT))
+        .map(|m| m.data.to_vec())
+        .collect();
+        assert_eq!(seg, vec![1452u16.to_ne_bytes().to_vec()]);
+        // A received UDP_GRO message carries an int.
+        let mut rx = CmsgBuf::new();
+        let n = push(
+            rx.as_mut_slice(),
+            0,
+            libc::SOL_UDP,
+            libc::UDP_GRO,
+            &1400i32.to_ne_bytes(),
+        )
+        .unwrap();
+        assert_eq!(parse_gro(rx.prefix(n)), Some(1400));
+        assert_eq!(parse_gro(buf.prefix(used)), None);
+        // Truncated data is ignored.
+        assert_eq!(parse_gro(rx.prefix(n - 8)), None);
     }
 
     #[test]

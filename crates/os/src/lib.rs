@@ -38,5 +38,5 @@ pub use netlink::Netlink;
 pub use prefix::{InvalidPrefix, IpPrefix};
 pub use route::{Route, RTPROT_RAMPART};
 pub use sockets::{BindFailure, BoundSocket, PortKind, Sockets, SocketsConfig};
-pub use tun::{Tun, TunConfig, TunQueue};
-pub use udp::{RecvMeta, UdpOptions, UdpSocket};
+pub use tun::{Tun, TunConfig, TunOptions, TunQueue};
+pub use udp::{RecvMeta, UdpOptions, UdpSocket, MAX_GSO_BYTES, MAX_GSO_SEGMENTS};

@@ -9,12 +9,16 @@
 //! - a datagram can be sent from an explicit *source* address (an `IP_PKTINFO` / `IPV6_PKTINFO`
 //!   control message), so a reply leaves from the address the request came to.
 //!
-//! One datagram per call. The type is built so `recvmmsg(2)`/`sendmmsg(2)` and UDP GSO/GRO can be
-//! added beside [`UdpSocket::recv`]/[`UdpSocket::send`] later (same descriptor, same metadata).
+//! Batching (udp(7)): with [`UdpOptions::gro`] (the default) the kernel may hand one `recv` several
+//! datagrams of one flow coalesced (UDP GRO): [`RecvMeta::stride`] is then the size of each, the
+//! last one possibly shorter; split with [`RecvMeta::segments`]. [`UdpSocket::send_segments`] sends
+//! a buffer of equal-sized datagrams with one system call (UDP GSO, `UDP_SEGMENT`), falling back
+//! to one `sendmsg(2)` per datagram where the kernel refuses GSO.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
@@ -38,6 +42,9 @@ pub struct UdpOptions {
     /// Send buffer size asked for (`SO_SNDBUFFORCE`, falling back to `SO_SNDBUF`, capped at
     /// `net.core.wmem_max`).
     pub send_buffer: usize,
+    /// Ask for UDP GRO (`UDP_GRO`): one receive may return several coalesced datagrams
+    /// ([`RecvMeta::stride`]). Ignored where the kernel lacks it.
+    pub gro: bool,
 }
 
 impl Default for UdpOptions {
@@ -45,9 +52,17 @@ impl Default for UdpOptions {
         Self {
             recv_buffer: DEFAULT_BUFFER_SIZE,
             send_buffer: DEFAULT_BUFFER_SIZE,
+            gro: true,
         }
     }
 }
+
+/// The most datagrams one [`UdpSocket::send_segments`] call may carry (the kernel's
+/// `UDP_MAX_SEGMENTS` is 64 on older kernels, 128 on newer ones).
+pub const MAX_GSO_SEGMENTS: usize = 64;
+/// The most bytes one [`UdpSocket::send_segments`] call may carry (one IP packet's worth, with
+/// room for the IPv4 and UDP headers).
+pub const MAX_GSO_BYTES: usize = 65_000;
 
 /// What [`UdpSocket::recv`] learned about one datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +79,18 @@ pub struct RecvMeta {
     pub ifindex: u32,
     /// The datagram was longer than the buffer and its tail was dropped (`MSG_TRUNC`).
     pub truncated: bool,
+    /// With UDP GRO, the buffer may hold several datagrams from `src` back to back, each
+    /// `stride` bytes long except the last (which may be shorter); `stride == len` for a
+    /// single datagram.
+    pub stride: usize,
+}
+
+impl RecvMeta {
+    /// The datagrams in `buf` (the buffer this meta describes): `len` bytes cut every `stride`.
+    pub fn segments<'a>(&self, buf: &'a [u8]) -> std::slice::Chunks<'a, u8> {
+        let data = buf.get(..self.len).unwrap_or(buf);
+        data.chunks(self.stride.max(1))
+    }
 }
 
 /// A non-blocking UDP socket registered with the tokio reactor; see the module documentation.
@@ -73,6 +100,8 @@ pub struct RecvMeta {
 pub struct UdpSocket {
     fd: AsyncFd<Socket>,
     local: SocketAddr,
+    /// False once the kernel refused a GSO send: segments are then sent one by one.
+    gso: AtomicBool,
 }
 
 impl UdpSocket {
@@ -120,6 +149,11 @@ impl UdpSocket {
             libc::SO_SNDBUF,
             opts.send_buffer,
         );
+        if opts.gro {
+            if let Err(e) = sys::setsockopt_int(socket.as_fd(), libc::SOL_UDP, libc::UDP_GRO, 1) {
+                tracing::debug!(error = %e, "UDP GRO unavailable");
+            }
+        }
         socket.bind(&SockAddr::from(addr))?;
         let local = socket.local_addr()?.as_socket().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidData, "bound socket has no IP address")
@@ -127,7 +161,11 @@ impl UdpSocket {
         // SAFETY: `Socket` owns its descriptor, which stays open and the same for as long as the
         // `AsyncFd` holds it: nothing here replaces or closes it (`get_mut` is never used).
         let fd = unsafe { AsyncFd::register(socket) }?;
-        Ok(Self { fd, local })
+        Ok(Self {
+            fd,
+            local,
+            gso: AtomicBool::new(true),
+        })
     }
 
     /// The address and port the socket is bound to (a wildcard address stays a wildcard).
@@ -182,6 +220,57 @@ impl UdpSocket {
         })
     }
 
+    /// Sends `buf` as datagrams of `segment` bytes each (the last may be shorter) to `dst`,
+    /// from `src` as in [`UdpSocket::send`], with one system call where the kernel supports UDP
+    /// GSO (udp(7) `UDP_SEGMENT`), else one call per datagram. At most [`MAX_GSO_SEGMENTS`]
+    /// datagrams and [`MAX_GSO_BYTES`] bytes per call. Returns the bytes sent.
+    pub async fn send_segments(
+        &self,
+        buf: &[u8],
+        segment: usize,
+        src: Option<IpAddr>,
+        dst: SocketAddr,
+    ) -> io::Result<usize> {
+        let segment = segment.max(1);
+        if buf.len() <= segment {
+            return self.send(buf, src, dst).await;
+        }
+        if buf.len() > MAX_GSO_BYTES || buf.len().div_ceil(segment) > MAX_GSO_SEGMENTS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "too many bytes or segments for one GSO send",
+            ));
+        }
+        if self.gso.load(Ordering::Relaxed) {
+            let size = u16::try_from(segment)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too big"))?;
+            let (mut control, used) = self.control_for(src, dst)?;
+            let used = cmsg::push_udp_segment(&mut control, used, size)
+                .ok_or_else(|| io::Error::other("control buffer too small for UDP_SEGMENT"))?;
+            let to = SockAddr::from(dst);
+            let r = self
+                .fd
+                .async_io(Interest::WRITABLE, |s| {
+                    sys::sendmsg(s.as_fd(), buf, &to, control.prefix(used))
+                })
+                .await;
+            match r {
+                // EIO: the route's device cannot do GSO (checksum offload off);
+                // ENOPROTOOPT: a kernel without UDP_SEGMENT.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::ENOPROTOOPT)) => {
+                    tracing::debug!(error = %e, "UDP GSO refused, sending datagrams one by one");
+                    self.gso.store(false, Ordering::Relaxed);
+                }
+                r => return r,
+            }
+        }
+        let mut total = 0;
+        for d in buf.chunks(segment) {
+            total += self.send(d, src, dst).await?;
+        }
+        Ok(total)
+    }
+
     /// The receive buffer size the kernel granted (`SO_RCVBUF`, doubled by the kernel).
     pub fn recv_buffer_size(&self) -> io::Result<usize> {
         self.fd.get_ref().recv_buffer_size()
@@ -203,6 +292,9 @@ impl UdpSocket {
             )
         })?;
         let info = cmsg::parse_pktinfo(control.prefix(r.control_len));
+        let stride = cmsg::parse_gro(control.prefix(r.control_len))
+            .filter(|s| *s < r.len)
+            .unwrap_or(r.len);
         let ifindex = info.map_or(0, |i| i.ifindex);
         let dst_ip = info.map_or(self.local.ip(), |i| i.addr);
         let dst = match dst_ip {
@@ -217,6 +309,7 @@ impl UdpSocket {
             dst,
             ifindex,
             truncated: r.flags & libc::MSG_TRUNC != 0,
+            stride,
         })
     }
 

@@ -299,3 +299,48 @@ fn socket_set_with_ipv6_disabled_by_sysctl() {
         );
     });
 }
+
+/// UDP GSO out, GRO in, on loopback: ten datagrams (the last shorter) leave in one send and
+/// come back, coalesced or not, as the same ten datagrams in order.
+#[test]
+fn udp_gso_send_and_gro_receive() {
+    in_netns("udp_gso_gro", |_nl: Netlink| async move {
+        let rx = UdpSocket::bind(sa("127.0.0.1:0")).expect("bind rx");
+        let tx = UdpSocket::bind(sa("127.0.0.1:0")).expect("bind tx");
+        let mut data = Vec::new();
+        for i in 0..10u8 {
+            let len = if i == 9 { 300 } else { 1200 };
+            data.extend(std::iter::repeat_n(i, len));
+        }
+        let sent = guard(
+            "GSO send",
+            tx.send_segments(&data, 1200, None, rx.local_addr()),
+        )
+        .await
+        .expect("send_segments");
+        assert_eq!(sent, data.len());
+        let mut buf = vec![0u8; 65_536];
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        while got.len() < 10 {
+            let meta = guard("GRO recv", rx.recv(&mut buf)).await.expect("recv");
+            assert_eq!(meta.src, tx.local_addr());
+            assert!(!meta.truncated);
+            if meta.len > meta.stride {
+                assert_eq!(meta.stride, 1200, "coalesced datagrams keep their size");
+            }
+            got.extend(meta.segments(&buf).map(<[u8]>::to_vec));
+        }
+        assert_eq!(got.len(), 10);
+        for (i, d) in got.iter().enumerate() {
+            let len = if i == 9 { 300 } else { 1200 };
+            assert_eq!(d, &vec![i as u8; len], "datagram {i}");
+        }
+        // Too many segments for one call is refused, not truncated.
+        let big = vec![0u8; 100 * 10];
+        let e = tx
+            .send_segments(&big, 10, None, rx.local_addr())
+            .await
+            .expect_err("over MAX_GSO_SEGMENTS");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    });
+}
