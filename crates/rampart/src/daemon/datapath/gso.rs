@@ -1,0 +1,86 @@
+//! Groups sealed ESP packets for UDP GSO: consecutive datagrams to the same peer, from the same
+//! local address, of one size (the last of a run may be shorter) go out in one `sendmsg`
+//! (udp(7) `UDP_SEGMENT`).
+
+use std::net::SocketAddr;
+
+use os::{PortKind, Sockets, MAX_GSO_BYTES, MAX_GSO_SEGMENTS};
+
+/// A run of datagrams being built in one buffer.
+#[derive(Debug)]
+pub struct GsoBatch {
+    /// The datagrams back to back.
+    pub buf: Vec<u8>,
+    /// `(local, remote)` of the run, `None` when empty.
+    dst: Option<(SocketAddr, SocketAddr)>,
+    /// The size of each datagram of the run (the first one's).
+    segment: usize,
+    /// Datagrams in the run.
+    count: usize,
+    /// The last datagram was shorter than `segment`: the run is closed.
+    closed: bool,
+}
+
+impl GsoBatch {
+    /// An empty batch with room for one full GSO send (and one more packet).
+    pub fn new() -> Self {
+        Self {
+            buf: Vec::with_capacity(MAX_GSO_BYTES + 65_536),
+            dst: None,
+            segment: 0,
+            count: 0,
+            closed: false,
+        }
+    }
+
+    /// Call after a datagram was appended to `buf` at `mark`, to go to `dst`. When it cannot
+    /// join the run in `buf[..mark]`, that run is sent first and the datagram starts a new one.
+    pub async fn push(&mut self, mark: usize, dst: (SocketAddr, SocketAddr), sockets: &Sockets) {
+        let len = self.buf.len().saturating_sub(mark);
+        let joins = self.dst == Some(dst)
+            && !self.closed
+            && len <= self.segment
+            && self.count < MAX_GSO_SEGMENTS
+            && self.buf.len() <= MAX_GSO_BYTES;
+        if joins {
+            self.count += 1;
+            self.closed = len < self.segment;
+            return;
+        }
+        if mark > 0 {
+            self.send_range(mark, sockets).await;
+            self.buf.copy_within(mark.., 0);
+            self.buf.truncate(len);
+        }
+        self.dst = Some(dst);
+        self.segment = len;
+        self.count = 1;
+        self.closed = false;
+    }
+
+    /// Sends whatever run is pending.
+    pub async fn flush(&mut self, sockets: &Sockets) {
+        if !self.buf.is_empty() {
+            self.send_range(self.buf.len(), sockets).await;
+        }
+        self.buf.clear();
+        self.dst = None;
+        self.count = 0;
+    }
+
+    async fn send_range(&self, end: usize, sockets: &Sockets) {
+        let Some((local, remote)) = self.dst else {
+            return;
+        };
+        let Some(data) = self.buf.get(..end) else {
+            return;
+        };
+        let Some(sock) = sockets.for_source(local.ip(), PortKind::Natt) else {
+            return;
+        };
+        let src = (!local.ip().is_unspecified()).then_some(local.ip());
+        if let Err(e) = sock.send_segments(data, self.segment, src, remote).await {
+            tracing::debug!("ESP send to {remote} failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! TUN → ESP → UDP for one TUN queue: read a (super-)packet, split it, seal every packet into
+//! one buffer, send runs of equal-sized datagrams with UDP GSO.
+
+use std::sync::Arc;
+
+use esp::DataPlane;
+use os::tun::{IDEAL_BATCH_SIZE, TUN_SCRATCH_LEN};
+use os::{Sockets, Tun};
+
+use super::gso::GsoBatch;
+
+/// Largest IP packet a split can produce (a non-GSO read is one whole packet).
+const PACKET_BUF: usize = 65_536;
+
+pub async fn run(tun: Arc<Tun>, queue: usize, dp: Arc<DataPlane>, sockets: Arc<Sockets>) {
+    let Some(q) = tun.queues().get(queue) else {
+        return;
+    };
+    let mut scratch = vec![0u8; TUN_SCRATCH_LEN];
+    let mut bufs = vec![vec![0u8; PACKET_BUF]; IDEAL_BATCH_SIZE];
+    let mut sizes = vec![0usize; IDEAL_BATCH_SIZE];
+    let mut batch = GsoBatch::new();
+    loop {
+        let n = match q.recv_batch(&mut scratch, &mut bufs, &mut sizes, 0).await {
+            Ok(n) => n,
+            Err(e) if super::fatal(&e) => {
+                tracing::error!("TUN read failed: {e}");
+                return;
+            }
+            Err(e) => {
+                // A malformed offload header or super-packet: dropped.
+                tracing::debug!("TUN read: {e}");
+                continue;
+            }
+        };
+        let snap = dp.snapshot();
+        for (buf, &size) in bufs.iter().zip(&sizes).take(n) {
+            let Some(pkt) = buf.get(..size) else { continue };
+            let mark = batch.buf.len();
+            // A drop is counted by the data plane and leaves the batch as it was.
+            if let Ok(o) = snap.encapsulate_append(pkt, &mut batch.buf) {
+                batch.push(mark, (o.local, o.remote), &sockets).await;
+            }
+        }
+        batch.flush(&sockets).await;
+    }
+}
