@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.." || exit 1
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 # strongSwan with the plugins testbed's strongswan.conf loads (kernel-libipsec: extra-plugins of
 # libcharon; gcm, openssl: standard; curve25519, chapoly: extra), and the network tools.
+# debootstrap, cpio, zstd: the qemu guest image of the VM tests (crates/testbed/vm).
 PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-          libstrongswan-extra-plugins iproute2 iputils-ping tcpdump)
+          libstrongswan-extra-plugins iproute2 iputils-ping tcpdump debootstrap cpio zstd)
 
 failed=()
 timings=()
@@ -57,6 +58,31 @@ install_packages() {
   return $rc
 }
 
+# The VM tests' guest (Debian's kernel with ESP/AH, qemu, strongSwan; crates/testbed/vm): built
+# on first use (a few minutes, mostly downloads and debootstrap) and cached under
+# /var/tmp/rampart-vm. The build runs in the background during fmt and clippy; its step waits
+# for it, so that its time and a failed download show on their own line.
+vm_pid=""
+vm_log=""
+vm_image_start() {
+  [ "$(id -u)" = 0 ] || return 0
+  vm_log=$(mktemp)
+  bash crates/testbed/vm/build-image.sh >"$vm_log" 2>&1 &
+  vm_pid=$!
+}
+vm_image_wait() {
+  if [ -z "$vm_pid" ]; then
+    echo "not root: cannot build the VM image; the VM tests will print SKIPPED"
+    [ "${CI:-}" = true ] && return 1
+    return 0
+  fi
+  local rc=0
+  wait "$vm_pid" || rc=$?
+  cat "$vm_log"
+  rm -f "$vm_log"
+  return $rc
+}
+
 fuzz_all() {
   if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked || return 1
@@ -81,8 +107,10 @@ if [ "$(id -u)" != 0 ]; then
   echo "note: not root; namespace tests will print SKIPPED (run: sudo ./scripts/test.sh)"
 fi
 step "system packages" install_packages
+vm_image_start
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+step "VM image (crates/testbed/vm, built in the background)" vm_image_wait
 step "cargo test --workspace" cargo test --workspace --no-fail-fast
 if [ -d fuzz ]; then
   step "cargo fuzz (${FUZZ_SECONDS}s per target)" fuzz_all

@@ -19,6 +19,7 @@ pub mod scenario;
 pub mod status;
 pub mod swanctl;
 pub mod topology;
+pub mod vm;
 pub mod wait;
 pub mod workdir;
 
