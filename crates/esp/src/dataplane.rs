@@ -2,15 +2,15 @@
 //! IKE installs, updates or removes Child SAs. The packet path is in `outbound.rs` and
 //! `inbound.rs`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crypto::{Random, SystemRandom};
 use wire::TrafficSelector;
 
+use crate::fasthash::IdMap;
 use crate::sa::{InboundSa, OutboundSa};
-use crate::stats::{ChildCounters, ChildStats, DropAtomics, DropCounters, SaStats};
+use crate::stats::{ChildStats, DropAtomics, DropCounters, SaStats};
 use crate::{ChildSaConfig, EspError, Mode, SaKeys};
 
 /// What `install_child` returns: names the child in later calls (same as its `id`).
@@ -39,7 +39,10 @@ pub(crate) struct Child {
     pub replay_window: u32,
     pub outbound: Arc<OutboundSa>,
     pub inbound_spis: Vec<u32>,
-    pub stats: Arc<ChildCounters>,
+    /// Traffic of the SAs this child no longer has (replaced or removed by rekeys), shared by
+    /// every version of the child. Packets still in flight on a removed SA when it is folded in
+    /// are not counted.
+    pub retired: Arc<Mutex<ChildStats>>,
 }
 
 /// One version of the SPD and SAD. Packet processing reads a snapshot (an `Arc`) and never
@@ -50,13 +53,25 @@ pub(crate) struct Tables {
     /// The SPD: children in install order (RFC 4301 §4.4.1: the SPD is ordered; the first
     /// match wins).
     pub spd: Vec<Arc<Child>>,
-    pub children: HashMap<u64, Arc<Child>>,
+    pub children: IdMap<u64, Arc<Child>>,
     /// The SAD's inbound half, by SPI.
-    pub sad: HashMap<u32, Arc<InboundSa>>,
+    pub sad: IdMap<u32, Arc<InboundSa>>,
 }
 
 impl Tables {
     /// Puts a new version of a child in both the SPD (same position) and the child map.
+    /// A child's traffic: its retired SAs plus its current ones.
+    fn child_stats(&self, c: &Child) -> ChildStats {
+        let mut s = *c.retired.lock().unwrap_or_else(|p| p.into_inner());
+        s.add_out(c.outbound.stats());
+        for spi in &c.inbound_spis {
+            if let Some(sa) = self.sad.get(spi) {
+                s.add_in(sa.stats());
+            }
+        }
+        s
+    }
+
     fn replace_child(&mut self, child: Child) {
         let child = Arc::new(child);
         for slot in &mut self.spd {
@@ -172,11 +187,12 @@ impl DataPlane {
     pub fn remove_child(&self, id: u64) -> Result<ChildStats, EspError> {
         self.change(|t| {
             let child = t.children.remove(&id).ok_or(EspError::UnknownChild(id))?;
+            let stats = t.child_stats(&child);
             for spi in &child.inbound_spis {
                 t.sad.remove(spi);
             }
             t.spd.retain(|c| c.id != id);
-            Ok(child.stats.snapshot())
+            Ok(stats)
         })
     }
 
@@ -216,12 +232,18 @@ impl DataPlane {
     pub fn remove_inbound_sa(&self, spi: u32) -> Result<SaStats, EspError> {
         self.change(|t| {
             let sa = t.sad.remove(&spi).ok_or(EspError::UnknownSpi(spi))?;
+            let stats = sa.stats();
             if let Some(child) = t.children.get(&sa.child_id) {
                 let mut child = Child::clone(child);
+                child
+                    .retired
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .add_in(stats);
                 child.inbound_spis.retain(|s| *s != spi);
                 t.replace_child(child);
             }
-            Ok(sa.stats.snapshot())
+            Ok(stats)
         })
     }
 
@@ -232,27 +254,31 @@ impl DataPlane {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
             let new = Arc::new(OutboundSa::new(&keys)?);
             let old = core::mem::replace(&mut child.outbound, new);
+            let stats = old.stats();
+            child
+                .retired
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add_out(stats);
             t.replace_child(child);
-            Ok(old.stats.snapshot())
+            Ok(stats)
         })
     }
 
     /// Traffic counters of a child (every SA it ever had, both directions).
     pub fn child_stats(&self, id: u64) -> Option<ChildStats> {
-        self.tables().children.get(&id).map(|c| c.stats.snapshot())
+        let t = self.tables();
+        t.children.get(&id).map(|c| t.child_stats(c))
     }
 
     /// Counters of one inbound SA.
     pub fn inbound_sa_stats(&self, spi: u32) -> Option<SaStats> {
-        self.tables().sad.get(&spi).map(|sa| sa.stats.snapshot())
+        self.tables().sad.get(&spi).map(|sa| sa.stats())
     }
 
     /// Counters of a child's current outbound SA (`highest_seq` = last sequence number sent).
     pub fn outbound_sa_stats(&self, id: u64) -> Option<SaStats> {
-        self.tables()
-            .children
-            .get(&id)
-            .map(|c| c.outbound.stats.snapshot())
+        self.tables().children.get(&id).map(|c| c.outbound.stats())
     }
 
     /// The child an inbound SPI belongs to.
@@ -337,7 +363,7 @@ impl Tables {
             replay_window: cfg.replay_window,
             outbound: Arc::new(outbound),
             inbound_spis: vec![cfg.inbound.spi],
-            stats: Arc::new(ChildCounters::default()),
+            retired: Arc::new(Mutex::new(ChildStats::default())),
         });
         self.spd.push(child.clone());
         self.children.insert(cfg.id, child);

@@ -149,8 +149,7 @@ impl Snapshot<'_> {
         }
 
         let len = out.len().saturating_sub(start);
-        sa.stats.count(len as u64, seq);
-        child.stats.count_in(len as u64);
+        sa.stats.count(len as u64);
         let remote_changed = if child.encap {
             from != child.remote
         } else {

@@ -63,6 +63,7 @@
 mod config;
 mod dataplane;
 mod error;
+mod fasthash;
 mod inbound;
 mod outbound;
 pub mod replay;

@@ -138,8 +138,7 @@ impl Snapshot<'_> {
             .map_err(|_| DropReason::CryptoFailure)?;
 
         let inner_len = inner.len() as u64;
-        sa.stats.count(inner_len, seq);
-        child.stats.count_out(inner_len);
+        sa.stats.count(inner_len);
         Ok(Outbound {
             child_id: child.id,
             local: child.local,

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use crypto::{Cipher, IntegId};
 
 use crate::replay::ReplayWindow;
-use crate::stats::SaCounters;
+use crate::stats::{SaCounters, SaStats};
 use crate::{EspError, SaKeys};
 
 /// The keyed transform plus the sizes the packet path needs, read once at install.
@@ -102,6 +102,12 @@ impl OutboundSa {
         (seq <= u64::from(u32::MAX)).then_some(seq)
     }
 
+    /// Counters; `highest_seq` is the last sequence number handed out.
+    pub fn stats(&self) -> SaStats {
+        let seq = self.seq.load(Ordering::Relaxed).min(u64::from(u32::MAX));
+        self.stats.snapshot(seq)
+    }
+
     /// Sets the last sequence number handed out (tests: reach the end of the space quickly).
     #[cfg(test)]
     pub fn set_seq(&self, seq: u64) {
@@ -126,6 +132,12 @@ impl InboundSa {
             replay: Mutex::new(ReplayWindow::new(window)),
             stats: SaCounters::default(),
         })
+    }
+
+    /// Counters; `highest_seq` is the highest sequence number authenticated.
+    pub fn stats(&self) -> SaStats {
+        let top = self.replay().top();
+        self.stats.snapshot(top)
     }
 
     /// The replay window, locked only for a check or an update (never across the cipher).

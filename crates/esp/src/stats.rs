@@ -72,59 +72,41 @@ impl DropCounters {
     }
 }
 
-/// The live counters of one SA, updated by every worker.
+/// The live traffic counters of one SA, updated by every worker (the highest sequence number
+/// is read from the SA itself: its counter outbound, its replay window inbound).
 #[derive(Debug, Default)]
 pub(crate) struct SaCounters {
     bytes: AtomicU64,
     packets: AtomicU64,
-    highest_seq: AtomicU64,
 }
 
 impl SaCounters {
-    /// One packet of `bytes` inner bytes with sequence number `seq`.
-    pub(crate) fn count(&self, bytes: u64, seq: u64) {
+    /// One packet of `bytes` inner bytes.
+    pub(crate) fn count(&self, bytes: u64) {
         self.packets.fetch_add(1, Relaxed);
         self.bytes.fetch_add(bytes, Relaxed);
-        self.highest_seq.fetch_max(seq, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> SaStats {
+    pub(crate) fn snapshot(&self, highest_seq: u64) -> SaStats {
         SaStats {
             bytes: self.bytes.load(Relaxed),
             packets: self.packets.load(Relaxed),
-            highest_seq: self.highest_seq.load(Relaxed),
+            highest_seq,
         }
     }
 }
 
-/// The live counters of one Child SA (shared by every version of the child in the SAD
-/// snapshots, so they survive `update_peer` and rekeys).
-#[derive(Debug, Default)]
-pub(crate) struct ChildCounters {
-    bytes_in: AtomicU64,
-    packets_in: AtomicU64,
-    bytes_out: AtomicU64,
-    packets_out: AtomicU64,
-}
-
-impl ChildCounters {
-    pub(crate) fn count_in(&self, bytes: u64) {
-        self.packets_in.fetch_add(1, Relaxed);
-        self.bytes_in.fetch_add(bytes, Relaxed);
+impl ChildStats {
+    /// Adds an outbound SA's traffic.
+    pub(crate) fn add_out(&mut self, s: SaStats) {
+        self.bytes_out = self.bytes_out.wrapping_add(s.bytes);
+        self.packets_out = self.packets_out.wrapping_add(s.packets);
     }
 
-    pub(crate) fn count_out(&self, bytes: u64) {
-        self.packets_out.fetch_add(1, Relaxed);
-        self.bytes_out.fetch_add(bytes, Relaxed);
-    }
-
-    pub(crate) fn snapshot(&self) -> ChildStats {
-        ChildStats {
-            bytes_in: self.bytes_in.load(Relaxed),
-            packets_in: self.packets_in.load(Relaxed),
-            bytes_out: self.bytes_out.load(Relaxed),
-            packets_out: self.packets_out.load(Relaxed),
-        }
+    /// Adds an inbound SA's traffic.
+    pub(crate) fn add_in(&mut self, s: SaStats) {
+        self.bytes_in = self.bytes_in.wrapping_add(s.bytes);
+        self.packets_in = self.packets_in.wrapping_add(s.packets);
     }
 }
 
@@ -179,10 +161,10 @@ mod tests {
         assert_eq!(s.get(DropReason::NoPolicy), 2);
         assert_eq!(s.total(), 2);
         let c = SaCounters::default();
-        c.count(100, 7);
-        c.count(50, 3);
+        c.count(100);
+        c.count(50);
         assert_eq!(
-            c.snapshot(),
+            c.snapshot(7),
             SaStats {
                 bytes: 150,
                 packets: 2,

@@ -251,3 +251,42 @@ fn a_snapshot_does_not_see_later_changes_but_counters_are_shared() {
     a.remove_child(CHILD).unwrap();
     assert_eq!(a.encapsulate(&p, &mut out), Err(DropReason::NoPolicy));
 }
+
+#[test]
+fn child_counters_keep_the_traffic_of_replaced_sas() {
+    let (a, b) = mirror_pair("aes128gcm16", false);
+    let from = outer(false).0;
+    let p = ping("203.0.113.10", "198.51.100.10", 10);
+    let mut w = Vec::new();
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        a.encapsulate(&p, &mut w).unwrap();
+        b.decapsulate(&w, from, &mut out).unwrap();
+    }
+    // Rekey: B adds a new inbound SA, A switches to it, B drops the old one.
+    let new_spi = 0xabcd_0042;
+    b.add_inbound_sa(CHILD + 100, keys("aes128gcm16", new_spi, 99))
+        .unwrap();
+    let old = a
+        .replace_outbound_sa(CHILD, keys("aes128gcm16", new_spi, 99))
+        .unwrap();
+    assert_eq!((old.packets, old.highest_seq), (3, 3));
+    let old_in = b.remove_inbound_sa(SPI_B_IN).unwrap();
+    assert_eq!(old_in.packets, 3);
+    for _ in 0..2 {
+        a.encapsulate(&p, &mut w).unwrap();
+        assert_eq!(
+            seq_of(&w) as u64,
+            a.outbound_sa_stats(CHILD).unwrap().highest_seq
+        );
+        b.decapsulate(&w, from, &mut out).unwrap();
+    }
+    let sa = a.child_stats(CHILD).unwrap();
+    assert_eq!(sa.packets_out, 5);
+    assert_eq!(sa.bytes_out, 5 * p.len() as u64);
+    let sb = b.child_stats(CHILD + 100).unwrap();
+    assert_eq!(sb.packets_in, 5);
+    assert_eq!(b.inbound_sa_stats(new_spi).unwrap().packets, 2);
+    // The removal result is the same total.
+    assert_eq!(b.remove_child(CHILD + 100).unwrap(), sb);
+}
