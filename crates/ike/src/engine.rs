@@ -68,6 +68,9 @@ pub struct EngineStats {
     pub child_established: u64,
     /// IKE SAs that went down, by reason (`deleted`, `AUTHENTICATION_FAILED`, ...).
     pub ike_down: BTreeMap<String, u64>,
+    /// IKE SAs that failed before or while being established, by reason (a subset of
+    /// `ike_down`).
+    pub ike_failed: BTreeMap<String, u64>,
 }
 
 /// The IKEv2 engine. See the crate documentation.
@@ -88,6 +91,8 @@ pub struct Engine {
     pub(crate) retries: Vec<Retry>,
     pub(crate) stats: EngineStats,
     pub(crate) cookies: crate::cookie::Cookies,
+    pub(crate) impair: crate::impair::Impairment,
+    sent_count: usize,
     next_sa: u64,
     next_child: u64,
 }
@@ -111,6 +116,8 @@ impl Engine {
         let cookies = crate::cookie::Cookies::new(rng.as_mut());
         Self {
             cookies,
+            impair: crate::impair::Impairment::default(),
+            sent_count: 0,
             cfg,
             conns: conns.into_iter().map(Arc::new).collect(),
             creds,
@@ -284,13 +291,51 @@ impl Engine {
             payload.extend_from_slice(&NON_ESP_MARKER);
         }
         payload.extend_from_slice(msg);
+        let n = self.sent_count;
+        self.sent_count += 1;
         let t = Transmit {
             local,
             remote,
             payload,
         };
-        self.transmits.push_back(t.clone());
+        // The impairment hits this datagram only, not the copy kept for retransmission.
+        if self.impair.drop_nth != Some(n) {
+            let mut out = t.clone();
+            if self.impair.corrupt_nth == Some(n) {
+                if let Some(last) = out.payload.last_mut() {
+                    *last ^= 1;
+                }
+            }
+            self.transmits.push_back(out);
+        }
         t
+    }
+
+    /// Test-only: makes this engine a broken peer (see [`crate::Impairment`]).
+    #[doc(hidden)]
+    pub fn set_impairment(&mut self, impairment: crate::impair::Impairment) {
+        self.impair = impairment;
+    }
+
+    /// The payloads to send after the impairment switch had its way.
+    pub(crate) fn impaired(&self, payloads: &[Payload]) -> Vec<Payload> {
+        match self.impair.omit_payload {
+            Some(t) => payloads
+                .iter()
+                .filter(|p| p.payload_type() != t)
+                .cloned()
+                .collect(),
+            None => payloads.to_vec(),
+        }
+    }
+
+    /// The version octet to send (2.0 unless impaired).
+    pub(crate) fn version(&self) -> u8 {
+        if self.impair.bump_version {
+            0x30
+        } else {
+            IKE_VERSION_2
+        }
     }
 
     /// The header of a message on `sa`.
@@ -350,8 +395,11 @@ impl Engine {
             };
             self.cfg.fragment_size.saturating_sub(ip + 8 + marker)
         });
+        let mut header = *header;
+        header.version = self.version();
+        let inner = self.impaired(inner);
         let keys = sa.keys.as_mut()?;
-        match keys.seal_message(header, inner, max, self.rng.as_mut()) {
+        match keys.seal_message(&header, &inner, max, self.rng.as_mut()) {
             Ok(m) => Some(m),
             Err(e) => {
                 tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: cannot encrypt {} message: {e}", sa.cfg.name, sa.id, header.exchange.name());
@@ -400,6 +448,10 @@ impl Engine {
         };
         let header = match Header::parse(msg) {
             Ok(h) => h,
+            Err(wire::WireError::UnsupportedVersion) => {
+                self.answer_major_version(local, remote, msg);
+                return;
+            }
             Err(e) => {
                 tracing::debug!("dropping malformed IKE datagram from {remote}: {e}");
                 return;
@@ -433,6 +485,40 @@ impl Engine {
         };
         self.finish(sa, keep);
         self.run_retries(now);
+    }
+
+    /// A request with a higher major version is dropped and answered with an unauthenticated
+    /// INVALID_MAJOR_VERSION naming 2.0 (RFC 7296 §2.5).
+    fn answer_major_version(&mut self, local: SocketAddr, remote: SocketAddr, msg: &[u8]) {
+        let Some(fixed) = msg
+            .get(..wire::ike::HEADER_LEN)
+            .and_then(|b| <&[u8; 28]>::try_from(b).ok())
+        else {
+            return;
+        };
+        let h = Header::parse_fixed(fixed);
+        if h.flags.response() || h.version >> 4 <= 2 {
+            return;
+        }
+        tracing::info!(
+            "{remote} speaks IKE version {}.{}; sending INVALID_MAJOR_VERSION",
+            h.version >> 4,
+            h.version & 0xf
+        );
+        let resp = Header {
+            spi_i: h.spi_i,
+            spi_r: h.spi_r,
+            next_payload: 0,
+            version: IKE_VERSION_2,
+            exchange: h.exchange,
+            flags: Flags::new(false, true),
+            message_id: h.message_id,
+            length: 0,
+        };
+        let n = Notify::new(NotifyType::INVALID_MAJOR_VERSION, vec![]);
+        if let Ok(m) = Message::emit(&resp, &[Payload::Notify(n)]) {
+            self.transmit(local, remote, &m);
+        }
     }
 
     /// Puts an SA back after handling, or removes it for good.
@@ -728,6 +814,7 @@ impl Engine {
 
     /// Reports an SA that failed before or during establishment and forgets its children.
     pub(crate) fn fail(&mut self, sa: &mut IkeSa, reason: &str) {
+        *self.stats.ike_failed.entry(reason.to_string()).or_insert(0) += 1;
         self.down(sa, reason);
     }
 

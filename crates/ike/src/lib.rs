@@ -21,6 +21,7 @@ mod engine;
 pub mod event;
 mod exchange;
 mod fragment;
+mod impair;
 mod keys;
 mod nat;
 mod proposal;
@@ -38,3 +39,4 @@ pub use engine::{Engine, EngineStats, InitiateError, ReloadReport};
 pub use event::{
     ChildSaId, ChildSaInstall, ChildStatus, Event, IkeSaId, IkeSaStatus, SaKeys, Transmit,
 };
+pub use impair::Impairment;

@@ -976,3 +976,118 @@ fn nat_mapping_change_is_followed() {
         .iter()
         .any(|(w, t)| *w == 'a' && t.payload == [0xff]));
 }
+
+#[test]
+fn impaired_peer_omitting_the_nonce_gets_invalid_syntax() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.a.set_impairment(ike::Impairment {
+        omit_payload: Some(40),
+        ..Default::default()
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(60));
+    assert!(sim.a.status(sim.now).is_empty() && sim.b.status(sim.now).is_empty());
+    assert!(sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "INVALID_SYNTAX")));
+}
+
+#[test]
+fn higher_major_version_is_answered() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.a.set_impairment(ike::Impairment {
+        bump_version: true,
+        ..Default::default()
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(60));
+    assert!(sim.b.status(sim.now).is_empty());
+    assert!(sim.events_a.iter().any(
+        |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "INVALID_MAJOR_VERSION")
+    ));
+    assert_eq!(
+        sim.a.stats().ike_failed.get("INVALID_MAJOR_VERSION"),
+        Some(&1)
+    );
+}
+
+#[test]
+fn impairment_drop_and_corrupt_are_survived() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.a.set_impairment(ike::Impairment {
+        drop_nth: Some(1),
+        ..Default::default()
+    });
+    sim.b.set_impairment(ike::Impairment {
+        corrupt_nth: Some(1),
+        ..Default::default()
+    });
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(30));
+    assert_tunnel(&sim);
+}
+
+#[test]
+fn replayed_requests_and_responses_are_ignored() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.dpd_delay = Duration::from_secs(10);
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(25)); // two liveness checks
+    assert_tunnel(&sim);
+    let informational: Vec<_> = sim
+        .sent
+        .iter()
+        .filter(|(_, t)| exchange_of(t) == Some(37))
+        .map(|(w, t)| (*w, t.clone()))
+        .collect();
+    assert!(informational.len() >= 4);
+    let (old_req, old_resp) = (&informational[0], &informational[1]);
+    assert_eq!((old_req.0, old_resp.0), ('a', 'b'));
+    let now = sim.now;
+    let before = sim.sent.len();
+    // An old request (not the last one) replayed to B: silently dropped.
+    sim.b
+        .handle_datagram(now, old_req.1.remote, old_req.1.local, &old_req.1.payload);
+    // An old response replayed to A: no outstanding request with that ID, dropped.
+    sim.a.handle_datagram(
+        now,
+        old_resp.1.remote,
+        old_resp.1.local,
+        &old_resp.1.payload,
+    );
+    assert!(
+        sim.b.poll_transmit().is_none(),
+        "no answer to a replayed old request"
+    );
+    assert!(sim.a.poll_transmit().is_none());
+    assert_eq!(sim.sent.len(), before);
+    assert_tunnel(&sim);
+}
+
+#[test]
+fn simultaneous_ike_delete() {
+    let mut sim = setup(&[GCM], &["aes256gcm16"]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    let now = sim.now;
+    sim.a.terminate_connection(now, "net");
+    sim.b.terminate_connection(now, "net");
+    sim.run_for(Duration::from_secs(60));
+    assert!(sim.a.status(sim.now).is_empty() && sim.b.status(sim.now).is_empty());
+    for ev in [&sim.events_a, &sim.events_b] {
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, Event::IkeSaDown { .. }))
+                .count(),
+            1
+        );
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, Event::ChildSaDown { .. }))
+                .count(),
+            1
+        );
+    }
+}

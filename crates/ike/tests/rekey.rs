@@ -292,3 +292,37 @@ fn rekey_of_a_child_the_peer_lost() {
     // CHILD_SA_NOT_FOUND: A drops its child and creates a fresh one.
     consistent(&sim, 1);
 }
+
+#[test]
+fn responder_soft_expire_is_moot_after_the_peer_rekeyed() {
+    // Both sides would rekey, A a little earlier: B's pending rekey of the replaced SA is dropped
+    // and only one rekey happens.
+    let mut sim = setup_with(cfg(100, 0), cfg(130, 0), &["aes256gcm16"]);
+    up(&mut sim);
+    sim.run_for(Duration::from_secs(150));
+    consistent(&sim, 1);
+    for ev in [&sim.events_a, &sim.events_b] {
+        assert_eq!(ups(ev).len(), 2, "exactly one rekey");
+    }
+}
+
+#[test]
+fn child_delete_while_rekeying() {
+    let mut sim = setup_with(cfg(0, 0), cfg(0, 0), &["aes256gcm16"]);
+    up(&mut sim);
+    let now = sim.now;
+    let ca = sim.a.status(now)[0].children[0].id;
+    let cb = sim.b.status(now)[0].children[0].id;
+    assert!(sim.a.rekey_child(now, ca));
+    assert!(sim.b.terminate_child(now, cb));
+    sim.run_for(Duration::from_secs(60));
+    // Whatever the order, both sides agree and nothing is left half-installed.
+    let (a, b) = (sim.a.status(sim.now), sim.b.status(sim.now));
+    assert_eq!(a[0].children.len(), b[0].children.len(), "{a:#?}\n{b:#?}");
+    for c in &a[0].children {
+        assert!(b[0]
+            .children
+            .iter()
+            .any(|x| x.spi_in == c.spi_out && x.spi_out == c.spi_in));
+    }
+}

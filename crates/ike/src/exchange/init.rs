@@ -88,6 +88,8 @@ impl Engine {
         }
         let mut h = Engine::header(sa, ExchangeType::IkeSaInit, false, 0);
         h.spi_r = 0;
+        h.version = self.version();
+        let payloads = self.impaired(&payloads);
         let msg = Message::emit(&h, &payloads)
             .map_err(|_| crypto::CryptoError::BadLength("IKE_SA_INIT"))?;
         sa.ke = Some(ke);
