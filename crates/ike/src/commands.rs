@@ -316,6 +316,11 @@ impl Engine {
                 nat_local: sa.nat.local,
                 nat_remote: sa.nat.remote,
                 established_for: sa.established_at.map(|t| now.saturating_duration_since(t)),
+                virtual_ips: if sa.initiator {
+                    sa.local_vips.clone()
+                } else {
+                    sa.remote_vips.iter().map(|(_, a)| *a).collect()
+                },
                 children: sa
                     .children
                     .iter()

@@ -184,6 +184,13 @@ pub struct IkeConfig {
     pub fragmentation: bool,
     /// Offer and accept MOBIKE (RFC 4555).
     pub mobike: bool,
+    /// Responder: address pools to hand out virtual IPs from (RFC 7296 §3.15, §2.19).
+    pub pools: Vec<String>,
+    /// Responder: DNS servers to push (INTERNAL_IP4_DNS / INTERNAL_IP6_DNS).
+    pub dns: Vec<IpAddr>,
+    /// Initiator: virtual IPs to request: `0.0.0.0` / `::` for any of that family, or a
+    /// specific address.
+    pub vips: Vec<IpAddr>,
     /// The children.
     pub children: Vec<ChildConfig>,
 }

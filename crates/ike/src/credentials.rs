@@ -80,3 +80,19 @@ pub trait Credentials: Send {
         Err("no certificate authorities are configured".into())
     }
 }
+
+/// Address pools for virtual IPs (RFC 7296 §2.19). The daemon keeps leases per identity, so a
+/// reconnecting client gets its address back, and persists them.
+pub trait Pools: Send {
+    /// An address from `pool` for `peer`: of the family of `wish`; `wish` itself if it is
+    /// specific, in the pool and free (or already this peer's). `None` when the pool is
+    /// exhausted or has no address of that family.
+    fn acquire(
+        &mut self,
+        pool: &str,
+        peer: &Identity,
+        wish: std::net::IpAddr,
+    ) -> Option<std::net::IpAddr>;
+    /// The peer's IKE SA is gone: the address may go to others (the lease is remembered).
+    fn release(&mut self, pool: &str, peer: &Identity, addr: std::net::IpAddr);
+}

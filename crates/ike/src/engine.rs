@@ -92,6 +92,7 @@ pub struct Engine {
     pub(crate) stats: EngineStats,
     pub(crate) cookies: crate::cookie::Cookies,
     pub(crate) impair: crate::impair::Impairment,
+    pub(crate) pools: Option<Box<dyn crate::credentials::Pools>>,
     sent_count: usize,
     next_sa: u64,
     next_child: u64,
@@ -117,6 +118,7 @@ impl Engine {
         Self {
             cookies,
             impair: crate::impair::Impairment::default(),
+            pools: None,
             sent_count: 0,
             cfg,
             conns: conns.into_iter().map(Arc::new).collect(),
@@ -309,6 +311,11 @@ impl Engine {
             self.transmits.push_back(out);
         }
         t
+    }
+
+    /// Address pools for virtual IPs handed to clients (responder side).
+    pub fn set_pools(&mut self, pools: Box<dyn crate::credentials::Pools>) {
+        self.pools = Some(pools);
     }
 
     /// Test-only: makes this engine a broken peer (see [`crate::Impairment`]).
@@ -832,6 +839,7 @@ impl Engine {
                 outbound_spi: c.outbound_spi,
             });
         }
+        self.release_vips(sa);
         // A rekeyed SA's end is not an outage: its children live on in the new SA.
         let reason = if sa.rekeyed_to.is_some() {
             "rekeyed"

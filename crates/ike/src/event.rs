@@ -89,8 +89,10 @@ pub struct ChildSaInstall {
     pub outbound_now: bool,
 }
 
-/// Events for the driver, in the order they happened.
+/// Events for the driver, in the order they happened. New kinds may be added: drivers ignore
+/// what they do not know.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Event {
     /// An IKE SA was established.
     IkeSaUp {
@@ -110,6 +112,18 @@ pub enum Event {
     },
     /// Install this Child SA.
     ChildSaUp(Box<ChildSaInstall>),
+    /// The peer assigned us virtual IPs and network settings (RFC 7296 §3.15): put the addresses
+    /// on the TUN device before the Child SAs that use them come up.
+    VirtualIp {
+        /// The IKE SA.
+        ike_sa: IkeSaId,
+        /// Our virtual addresses.
+        addresses: Vec<std::net::IpAddr>,
+        /// DNS servers to use.
+        dns: Vec<std::net::IpAddr>,
+        /// Networks reachable through the tunnel (INTERNAL_IP4/6_SUBNET, split tunnels).
+        subnets: Vec<TrafficSelector>,
+    },
     /// Start sending on this (rekeyed) Child SA instead of the one it replaces.
     ChildSaOutbound {
         /// The IKE SA.
@@ -207,6 +221,8 @@ pub struct IkeSaStatus {
     pub nat_remote: bool,
     /// Time since establishment.
     pub established_for: Option<Duration>,
+    /// Virtual IPs: ours (when the peer assigned them) or the peer's (from our pools).
+    pub virtual_ips: Vec<std::net::IpAddr>,
     /// Children.
     pub children: Vec<ChildStatus>,
 }

@@ -34,7 +34,7 @@ pub use config::{
     AuthKind, ChildConfig, DpdAction, EngineConfig, IkeConfig, Mode, PeerAddr, StartAction,
     TsConfig, Unique,
 };
-pub use credentials::{CertUsage, Credentials, LocalCert, PeerCert};
+pub use credentials::{CertUsage, Credentials, LocalCert, PeerCert, Pools};
 pub use engine::{Engine, EngineStats, InitiateError, ReloadReport};
 pub use event::{
     ChildSaId, ChildSaInstall, ChildStatus, Event, IkeSaId, IkeSaStatus, SaKeys, Transmit,

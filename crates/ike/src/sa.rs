@@ -194,6 +194,10 @@ pub(crate) struct IkeSa {
     pub rekey_at: Option<Instant>,
     /// This SA was rekeyed into that one (it is being deleted; its children moved).
     pub rekeyed_to: Option<IkeSaId>,
+    /// Virtual IPs: assigned to the peer from our pools (responder; pool name kept for the
+    /// release), or assigned to us by the peer (initiator).
+    pub remote_vips: Vec<(String, std::net::IpAddr)>,
+    pub local_vips: Vec<std::net::IpAddr>,
     /// Both sides announced MOBIKE_SUPPORTED (RFC 4555 §3.2).
     pub mobike: bool,
     /// COOKIE2 of our outstanding UPDATE_SA_ADDRESSES or return routability check (RFC 4555 §3.5).
@@ -265,6 +269,8 @@ impl IkeSa {
             frag_ok: false,
             peer_sig_hashes: Vec::new(),
             mobike: false,
+            remote_vips: Vec::new(),
+            local_vips: Vec::new(),
             cookie2: None,
             reassembly: Vec::new(),
         }

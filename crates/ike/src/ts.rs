@@ -1,20 +1,6 @@
 //! Traffic-selector narrowing (RFC 7296 §2.9).
 
-use std::net::IpAddr;
-
 use wire::TrafficSelector;
-
-use crate::config::TsConfig;
-
-/// Resolves configured selectors: `dynamic` becomes the host address `host`.
-pub(crate) fn resolve(cfg: &[TsConfig], host: IpAddr) -> Vec<TrafficSelector> {
-    cfg.iter()
-        .map(|t| match t {
-            TsConfig::Ts(ts) => *ts,
-            TsConfig::Dynamic => TrafficSelector::host(host),
-        })
-        .collect()
-}
 
 /// The responder's narrowing: every non-empty intersection of a proposed selector with a
 /// configured one, without duplicates. Empty means TS_UNACCEPTABLE.
@@ -61,14 +47,5 @@ mod tests {
         assert!(is_subset(&[ts("198.51.100.0/25")], &proposed));
         assert!(!is_subset(&[ts("198.51.0.0/16")], &proposed));
         assert!(!is_subset(&[], &proposed));
-    }
-
-    #[test]
-    fn dynamic_resolves_to_host() {
-        let h: IpAddr = "192.0.2.1".parse().unwrap();
-        assert_eq!(
-            resolve(&[TsConfig::Dynamic], h),
-            vec![TrafficSelector::host(h)]
-        );
     }
 }

@@ -1091,3 +1091,136 @@ fn simultaneous_ike_delete() {
         );
     }
 }
+
+/// A pool of consecutive addresses with leases per identity.
+struct TestPools {
+    free: Vec<std::net::IpAddr>,
+    leases: Vec<(wire::Identity, std::net::IpAddr, bool)>,
+}
+
+impl ike::Pools for TestPools {
+    fn acquire(
+        &mut self,
+        _pool: &str,
+        peer: &wire::Identity,
+        wish: std::net::IpAddr,
+    ) -> Option<std::net::IpAddr> {
+        if let Some(l) = self
+            .leases
+            .iter_mut()
+            .find(|(p, a, _)| p == peer && a.is_ipv4() == wish.is_ipv4())
+        {
+            l.2 = true;
+            return Some(l.1);
+        }
+        let pos = self
+            .free
+            .iter()
+            .position(|a| a.is_ipv4() == wish.is_ipv4())?;
+        let a = self.free.remove(pos);
+        self.leases.push((peer.clone(), a, true));
+        Some(a)
+    }
+    fn release(&mut self, _pool: &str, peer: &wire::Identity, addr: std::net::IpAddr) {
+        for l in self
+            .leases
+            .iter_mut()
+            .filter(|(p, a, _)| p == peer && *a == addr)
+        {
+            l.2 = false;
+        }
+    }
+}
+
+fn road_warrior(pool: Vec<std::net::IpAddr>) -> Sim {
+    let (mut a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.vips = vec!["0.0.0.0".parse().unwrap()];
+    a.children[0].local_ts = vec![ike::TsConfig::Dynamic];
+    b.remote_addrs = vec![ike::PeerAddr::Any];
+    b.pools = vec!["rw".into()];
+    b.dns = vec!["198.51.100.53".parse().unwrap()];
+    b.children[0].remote_ts = vec![ike::TsConfig::Dynamic];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.b.set_pools(Box::new(TestPools {
+        free: pool,
+        leases: vec![],
+    }));
+    sim
+}
+
+#[test]
+fn virtual_ip_from_a_pool() {
+    let mut sim = road_warrior(vec![
+        "198.51.100.200".parse().unwrap(),
+        "198.51.100.201".parse().unwrap(),
+    ]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let vip: std::net::IpAddr = "198.51.100.200".parse().unwrap();
+    let (addresses, dns, subnets) = sim
+        .events_a
+        .iter()
+        .find_map(|e| match e {
+            Event::VirtualIp {
+                addresses,
+                dns,
+                subnets,
+                ..
+            } => Some((addresses.clone(), dns.clone(), subnets.clone())),
+            _ => None,
+        })
+        .expect("VirtualIp event");
+    assert_eq!(addresses, vec![vip]);
+    assert_eq!(
+        dns,
+        vec!["198.51.100.53".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(subnets, vec!["198.51.100.0/24".parse().unwrap()]);
+    // The VirtualIp event comes before the Child SA that uses the address.
+    let vi = sim
+        .events_a
+        .iter()
+        .position(|e| matches!(e, Event::VirtualIp { .. }))
+        .unwrap();
+    let cu = sim
+        .events_a
+        .iter()
+        .position(|e| matches!(e, Event::ChildSaUp(_)))
+        .unwrap();
+    assert!(vi < cu);
+    let a = sim.a.status(sim.now);
+    assert_eq!(a[0].virtual_ips, vec![vip]);
+    assert_eq!(
+        a[0].children[0].local_ts,
+        vec![wire::TrafficSelector::host(vip)]
+    );
+    let b = sim.b.status(sim.now);
+    assert_eq!(b[0].virtual_ips, vec![vip]);
+    assert_eq!(
+        b[0].children[0].remote_ts,
+        vec![wire::TrafficSelector::host(vip)],
+        "narrowed to the virtual IP (anti-spoofing)"
+    );
+    // Reconnecting gets the same address back.
+    let now = sim.now;
+    sim.a.terminate_connection(now, "net");
+    sim.run_for(Duration::from_secs(1));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.b.status(sim.now)[0].virtual_ips, vec![vip]);
+}
+
+#[test]
+fn exhausted_pool_gives_internal_address_failure() {
+    let mut sim = road_warrior(vec![]);
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    let a = sim.a.status(sim.now);
+    assert_eq!(a[0].state, "ESTABLISHED");
+    assert!(a[0].children.is_empty());
+    assert!(!sim
+        .events_a
+        .iter()
+        .any(|e| matches!(e, Event::VirtualIp { .. })));
+}

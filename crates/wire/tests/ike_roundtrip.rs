@@ -114,11 +114,24 @@ fn payload() -> impl Strategy<Value = Payload> {
             spis: vec![]
         })),
         bytes(30).prop_map(Payload::VendorId),
+        (
+            1u8..=4,
+            prop::collection::vec((0u16..0x8000, bytes(20)), 0..5)
+        )
+            .prop_map(|(t, a)| {
+                Payload::Cp(CpPayload {
+                    cfg_type: t,
+                    attributes: a
+                        .into_iter()
+                        .map(|(attr_type, value)| CpAttribute { attr_type, value })
+                        .collect(),
+                })
+            }),
         prop::collection::vec(selector(), 0..4)
             .prop_map(|selectors| Payload::TsI(TsPayload { selectors })),
         prop::collection::vec(selector(), 0..4)
             .prop_map(|selectors| Payload::TsR(TsPayload { selectors })),
-        (prop_oneof![Just(47u8), Just(48u8), 100u8..=127], bytes(30)).prop_map(|(t, body)| {
+        (prop_oneof![Just(48u8), 100u8..=127], bytes(30)).prop_map(|(t, body)| {
             Payload::Raw {
                 payload_type: t,
                 critical: false,

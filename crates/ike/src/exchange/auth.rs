@@ -235,14 +235,17 @@ impl Engine {
                 vec![],
             )));
         }
+        if let Some(cp) = Self::vip_request(sa) {
+            inner.push(cp);
+        }
         let child = match &sa.wanted_child {
             Some(n) => sa.cfg.children.iter().find(|c| &c.name == n).cloned(),
             None => sa.cfg.children.first().cloned(),
         };
         if let Some(child) = child {
             let spi = self.alloc_esp_spi();
-            let tsi = ts::resolve(&child.local_ts, sa.local.ip());
-            let tsr = ts::resolve(&child.remote_ts, sa.remote.ip());
+            let tsi = super::child::local_ts(sa, &child.local_ts);
+            let tsr = super::child::remote_ts(sa, &child.remote_ts);
             let props = child
                 .esp_proposals
                 .iter()
@@ -373,7 +376,21 @@ impl Engine {
                 vec![],
             )));
         }
-        if let (Some(props), Some(tsi), Some(tsr)) = (m.sa, m.tsi, m.tsr) {
+        let mut cp_failed = false;
+        if let Some(req) = super::config_payload::find_cp(inner) {
+            match self.answer_cp(sa, req) {
+                Ok(Some(reply)) => resp.push(reply),
+                Ok(None) => {}
+                Err(()) => {
+                    cp_failed = true;
+                    resp.push(Payload::Notify(Notify::new(
+                        NotifyType::INTERNAL_ADDRESS_FAILURE,
+                        vec![],
+                    )));
+                }
+            }
+        }
+        if let (false, Some(props), Some(tsi), Some(tsr)) = (cp_failed, m.sa, m.tsi, m.tsr) {
             match self.responder_child(sa, props, tsi, tsr) {
                 Ok((nc, chosen_num)) => {
                     resp.push(Payload::Sa(vec![proposal::suite_to_wire(
@@ -590,6 +607,9 @@ impl Engine {
             ike_sa: id,
             connection: name.clone(),
         });
+        if let Some(reply) = super::config_payload::find_cp(inner) {
+            self.take_cp_reply(sa, reply);
+        }
         let Some(pending) = sa.pending_child.take() else {
             return true;
         };

@@ -67,6 +67,52 @@ pub(crate) struct NewChild {
     pub outbound_now: bool,
 }
 
+/// Our side's selectors: `dynamic` is our virtual IP when we have one, else our outer address;
+/// while virtual IPs are still being requested it is every address of the requested families
+/// (the responder narrows it to the virtual IPs).
+pub(crate) fn local_ts(sa: &IkeSa, cfg: &[crate::config::TsConfig]) -> Vec<TrafficSelector> {
+    resolve(cfg, || {
+        if !sa.local_vips.is_empty() {
+            sa.local_vips
+                .iter()
+                .map(|a| TrafficSelector::host(*a))
+                .collect()
+        } else if !sa.cfg.vips.is_empty() {
+            Engine::vip_local_ts(sa)
+        } else {
+            vec![TrafficSelector::host(sa.local.ip())]
+        }
+    })
+}
+
+/// The peer's selectors: `dynamic` is the virtual IPs we assigned it, else its outer address.
+pub(crate) fn remote_ts(sa: &IkeSa, cfg: &[crate::config::TsConfig]) -> Vec<TrafficSelector> {
+    resolve(cfg, || {
+        if sa.remote_vips.is_empty() {
+            vec![TrafficSelector::host(sa.remote.ip())]
+        } else {
+            sa.remote_vips
+                .iter()
+                .map(|(_, a)| TrafficSelector::host(*a))
+                .collect()
+        }
+    })
+}
+
+fn resolve(
+    cfg: &[crate::config::TsConfig],
+    dynamic: impl Fn() -> Vec<TrafficSelector>,
+) -> Vec<TrafficSelector> {
+    let mut out = Vec::new();
+    for t in cfg {
+        match t {
+            crate::config::TsConfig::Ts(ts) => out.push(*ts),
+            crate::config::TsConfig::Dynamic => out.extend(dynamic()),
+        }
+    }
+    out
+}
+
 impl Engine {
     /// Child SA keys: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) (RFC 7296 §2.17), keys for
     /// the exchange initiator's outbound direction first. Returns (inbound, outbound).
@@ -138,8 +184,8 @@ impl Engine {
         tsi: &[TrafficSelector],
         tsr: &[TrafficSelector],
     ) -> Option<(Vec<TrafficSelector>, Vec<TrafficSelector>)> {
-        let ni = ts::narrow(tsi, &ts::resolve(&c.remote_ts, sa.remote.ip()));
-        let nr = ts::narrow(tsr, &ts::resolve(&c.local_ts, sa.local.ip()));
+        let ni = ts::narrow(tsi, &remote_ts(sa, &c.remote_ts));
+        let nr = ts::narrow(tsr, &local_ts(sa, &c.local_ts));
         (!ni.is_empty() && !nr.is_empty()).then_some((ni, nr))
     }
 

@@ -99,8 +99,8 @@ impl Engine {
                         (o.local_ts.clone(), o.remote_ts.clone())
                     }
                     _ => (
-                        ts::resolve(&cfg.local_ts, sa.local.ip()),
-                        ts::resolve(&cfg.remote_ts, sa.remote.ip()),
+                        super::child::local_ts(sa, &cfg.local_ts),
+                        super::child::remote_ts(sa, &cfg.remote_ts),
                     ),
                 };
                 let spi = self.alloc_esp_spi();
@@ -278,15 +278,19 @@ impl Engine {
                             tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: rekey collision won");
                             if let Some(theirs) = self.sas.get_mut(&IkeSaId(coll.created)) {
                                 let moved: Vec<_> = theirs.children.drain(..).collect();
+                                let vips = std::mem::take(&mut theirs.remote_vips);
                                 theirs.rekeyed_to = Some(new_id);
                                 if let Some(ours) = self.sas.get_mut(&new_id) {
                                     ours.children.extend(moved);
+                                    ours.remote_vips = vips;
                                 }
                             }
                         } else {
                             let moved: Vec<_> = sa.children.drain(..).collect();
+                            let vips = std::mem::take(&mut sa.remote_vips);
                             if let Some(ours) = self.sas.get_mut(&new_id) {
                                 ours.children.extend(moved);
+                                ours.remote_vips = vips;
                             }
                         }
                         // The rekey's initiator deletes the old IKE SA (RFC 7296 §1.3.2).
@@ -513,6 +517,7 @@ impl Engine {
         n.nat = old.nat;
         n.frag_ok = old.frag_ok;
         n.mobike = old.mobike;
+        n.local_vips = old.local_vips.clone();
         n.suite = Some(suite);
         n.keys = Some(keys);
         n.ni = ni.to_vec();
@@ -815,8 +820,10 @@ impl Engine {
         );
         // The children move to the new SA now; the peer deletes the old one.
         let moved: Vec<_> = sa.children.drain(..).collect();
+        let vips = std::mem::take(&mut sa.remote_vips);
         if let Some(n) = self.sas.get_mut(&new_id) {
             n.children.extend(moved);
+            n.remote_vips = vips;
         }
         if collision {
             if let Some(ctx) = sa.creating.as_mut() {

@@ -2,6 +2,7 @@
 
 mod auth;
 mod child;
+mod config_payload;
 mod create_child;
 mod info;
 mod init;

@@ -127,5 +127,6 @@ fn one(ev: &ike::Event) -> Option<Event> {
             connection: connection.clone(),
         },
         ike::Event::PeerAddressChanged { .. } | ike::Event::ChildSaOutbound { .. } => return None,
+        _ => return None,
     })
 }

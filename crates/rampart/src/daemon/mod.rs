@@ -369,6 +369,9 @@ impl Daemon {
                     self.dp.update_peer(c.0, remote);
                 }
             }
+            // Our virtual IPs (we are a road-warrior client): on the TUN device, before the
+            // Child SAs that use them.
+            Event::VirtualIp { addresses, .. } => self.routes.add_virtual_ips(&addresses).await,
             // The data plane matches policies in install order, so a rekeyed Child SA takes over
             // sending when the SA it replaces is removed (ChildSaDown): nothing to do here.
             Event::IkeSaUp { .. } | Event::ChildSaOutbound { .. } | Event::IkeSaRekeyed { .. } => {}
@@ -379,6 +382,7 @@ impl Daemon {
             } => {
                 tracing::info!(ike_sa = %ike_sa, "IKE_SA {connection}[{ike_sa}] down: {reason}");
             }
+            _ => {}
         }
     }
 

@@ -14,6 +14,8 @@ pub struct Routes {
     ifindex: u32,
     by_child: HashMap<u64, Vec<Route>>,
     refs: HashMap<Route, usize>,
+    /// Virtual IPs we put on the TUN device (road-warrior client).
+    vips: Vec<IpAddr>,
 }
 
 impl Routes {
@@ -24,6 +26,7 @@ impl Routes {
             ifindex,
             by_child: HashMap::new(),
             refs: HashMap::new(),
+            vips: Vec::new(),
         }
     }
 
@@ -109,8 +112,29 @@ impl Routes {
         }
     }
 
-    /// Removes every route (shutdown).
+    /// Puts virtual IPs on the TUN device (host prefixes), so routes can use them as source.
+    pub async fn add_virtual_ips(&mut self, addrs: &[IpAddr]) {
+        for a in addrs {
+            if self.vips.contains(a) {
+                continue;
+            }
+            let len = if a.is_ipv4() { 32 } else { 128 };
+            match self.nl.add_address(self.ifindex, *a, len).await {
+                Ok(()) => {
+                    tracing::info!("virtual IP {a} installed on the tunnel device");
+                    self.vips.push(*a);
+                }
+                Err(e) => tracing::warn!("cannot install virtual IP {a}: {e}"),
+            }
+        }
+    }
+
+    /// Removes every route and virtual IP (shutdown).
     pub async fn remove_all(&mut self) {
+        for a in std::mem::take(&mut self.vips) {
+            let len = if a.is_ipv4() { 32 } else { 128 };
+            let _ = self.nl.del_address(self.ifindex, a, len).await;
+        }
         let ids: Vec<u64> = self.by_child.keys().copied().collect();
         for id in ids {
             self.remove_child(id).await;

@@ -18,7 +18,7 @@ pub use message::{
 };
 pub use notify::{notify_name, NotifyType};
 pub use payload::{
-    AuthPayload, DeletePayload, KePayload, Notify, Payload, PayloadType, TsPayload,
-    GENERIC_HEADER_LEN,
+    AuthPayload, CpAttribute, CpPayload, DeletePayload, KePayload, Notify, Payload, PayloadType,
+    TsPayload, GENERIC_HEADER_LEN,
 };
 pub use sa::{Attribute, Proposal, ProtocolId, Transform, ATTR_KEY_LENGTH};

@@ -103,6 +103,53 @@ pub struct TsPayload {
     pub selectors: Vec<TrafficSelector>,
 }
 
+/// Configuration payload (RFC 7296 §3.15).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CpPayload {
+    /// CFG Type: 1 CFG_REQUEST, 2 CFG_REPLY, 3 CFG_SET, 4 CFG_ACK.
+    pub cfg_type: u8,
+    /// Configuration attributes in wire order.
+    pub attributes: Vec<CpAttribute>,
+}
+
+impl CpPayload {
+    /// CFG_REQUEST.
+    pub const REQUEST: u8 = 1;
+    /// CFG_REPLY.
+    pub const REPLY: u8 = 2;
+    /// CFG_SET.
+    pub const SET: u8 = 3;
+    /// CFG_ACK.
+    pub const ACK: u8 = 4;
+}
+
+/// One configuration attribute (RFC 7296 §3.15.1): a 15-bit type and a value (empty in a
+/// request asking for one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CpAttribute {
+    /// Attribute type (INTERNAL_IP4_ADDRESS = 1, ... §3.15.1; INTERNAL_DNS_DOMAIN = 25, RFC 8598).
+    pub attr_type: u16,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+#[allow(missing_docs)]
+impl CpAttribute {
+    pub const INTERNAL_IP4_ADDRESS: u16 = 1;
+    pub const INTERNAL_IP4_NETMASK: u16 = 2;
+    pub const INTERNAL_IP4_DNS: u16 = 3;
+    pub const INTERNAL_IP4_NBNS: u16 = 4;
+    pub const INTERNAL_IP4_DHCP: u16 = 6;
+    pub const APPLICATION_VERSION: u16 = 7;
+    pub const INTERNAL_IP6_ADDRESS: u16 = 8;
+    pub const INTERNAL_IP6_DNS: u16 = 10;
+    pub const INTERNAL_IP6_DHCP: u16 = 12;
+    pub const INTERNAL_IP4_SUBNET: u16 = 13;
+    pub const SUPPORTED_ATTRIBUTES: u16 = 14;
+    pub const INTERNAL_IP6_SUBNET: u16 = 15;
+    pub const INTERNAL_DNS_DOMAIN: u16 = 25;
+}
+
 /// One payload of a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Payload {
@@ -142,7 +189,9 @@ pub enum Payload {
     TsI(TsPayload),
     /// TSr (45).
     TsR(TsPayload),
-    /// A payload kept as raw bytes: CP and EAP (not interpreted yet) and unknown non-critical
+    /// CP (47).
+    Cp(CpPayload),
+    /// A payload kept as raw bytes: EAP (not interpreted yet) and unknown non-critical
     /// types (RFC 7296 §2.5: skipped).
     Raw {
         /// The payload type.
@@ -200,6 +249,30 @@ fn parse_ts(body: &[u8]) -> Result<TsPayload, WireError> {
     Ok(TsPayload { selectors })
 }
 
+fn parse_cp(body: &[u8]) -> Result<CpPayload, WireError> {
+    let h = body.get(..4).ok_or(WireError::Truncated("CP payload"))?;
+    let cfg_type = h[0];
+    let mut rest = &body[4..];
+    let mut attributes = Vec::new();
+    while !rest.is_empty() {
+        let ah = rest.get(..4).ok_or(WireError::Truncated("CP attribute"))?;
+        let attr_type = u16::from_be_bytes([ah[0] & 0x7f, ah[1]]);
+        let len = usize::from(u16::from_be_bytes([ah[2], ah[3]]));
+        let value = rest
+            .get(4..4 + len)
+            .ok_or(WireError::BadLength("CP attribute"))?;
+        attributes.push(CpAttribute {
+            attr_type,
+            value: value.to_vec(),
+        });
+        rest = &rest[4 + len..];
+    }
+    Ok(CpPayload {
+        cfg_type,
+        attributes,
+    })
+}
+
 fn emit_ts(ts: &TsPayload, out: &mut Vec<u8>) -> Result<(), WireError> {
     let n = u8::try_from(ts.selectors.len()).map_err(|_| WireError::BadLength("TS count"))?;
     out.extend_from_slice(&[n, 0, 0, 0]);
@@ -237,6 +310,7 @@ impl Payload {
             Payload::VendorId(_) => 43,
             Payload::TsI(_) => 44,
             Payload::TsR(_) => 45,
+            Payload::Cp(_) => 47,
             Payload::Raw { payload_type, .. } => *payload_type,
         }
     }
@@ -324,6 +398,7 @@ impl Payload {
             43 => Payload::VendorId(body.to_vec()),
             44 => Payload::TsI(parse_ts(body)?),
             45 => Payload::TsR(parse_ts(body)?),
+            47 => Payload::Cp(parse_cp(body)?),
             t if known_type(t) || !critical => Payload::Raw {
                 payload_type: t,
                 critical,
@@ -376,6 +451,16 @@ impl Payload {
                 }
             }
             Payload::TsI(t) | Payload::TsR(t) => emit_ts(t, out)?,
+            Payload::Cp(c) => {
+                out.extend_from_slice(&[c.cfg_type, 0, 0, 0]);
+                for a in &c.attributes {
+                    let len = u16::try_from(a.value.len())
+                        .map_err(|_| WireError::BadLength("CP attribute"))?;
+                    out.extend_from_slice(&(a.attr_type & 0x7fff).to_be_bytes());
+                    out.extend_from_slice(&len.to_be_bytes());
+                    out.extend_from_slice(&a.value);
+                }
+            }
             Payload::Raw { body, .. } => out.extend_from_slice(body),
         }
         Ok(())
