@@ -261,10 +261,15 @@ impl Vm {
             .arg("-initrd")
             .arg(&initrd)
             .arg("-append")
-            .arg("console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4")
+            .arg(format!(
+                "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4 vm.timeout={}",
+                guest_limit(spec.timeout).as_secs()
+            ))
             .stdin(Stdio::null())
             .stdout(qemu_out)
             .stderr(qemu_err);
+        // For a developer re-running it by hand (kept with TESTBED_KEEP=1).
+        let _ = std::fs::write(dir.path().join("qemu.cmd"), cmd::describe(&command) + "\n");
         let start = Instant::now();
         let child = command
             .spawn()
@@ -301,6 +306,14 @@ impl Vm {
             elapsed,
         })
     }
+}
+
+/// How long the guest's init lets the script run: the host's timeout less a margin for boot and
+/// power-off (at least a minute, never 0, which would mean "no limit" to timeout(1)).
+fn guest_limit(timeout: Duration) -> Duration {
+    timeout
+        .saturating_sub(Duration::from_secs(60))
+        .max(Duration::from_secs(60))
 }
 
 /// Lays out the per-run tree: /init, /vm/lib.sh, /vm/test.sh, /vm/files/*, /vm/rampart.

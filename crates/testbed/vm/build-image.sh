@@ -7,7 +7,7 @@
 #
 # The image lives in $TESTBED_VM_DIR/<key> (default /var/tmp/rampart-vm/<key>), where <key> is a
 # hash of this script: change the script (a package, a module) and the next run builds a new image
-# (and removes older ones); otherwise it is reused. A finished image has these files:
+# (images of other versions go when unused for a week); otherwise it is reused. A finished image has these files:
 #     qemu/         qemu-system-x86_64 with its firmware and TCG module, extracted from Debian's
 #                   packages (installing them conflicts with this machine's qemu-utils 10 from
 #                   backports, whose Breaks exclude qemu-system-common 7.2)
@@ -48,6 +48,7 @@ log() { echo "build-image: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 if [ -f "$IMG/READY" ]; then
+  touch "$IMG/READY" 2>/dev/null || true   # last use, for the clean-up of old images below
   echo "$IMG"
   exit 0
 fi
@@ -87,12 +88,19 @@ fi
 t_tools=$SECONDS
 
 # --- qemu and the kernel, extracted from their packages (never installed) ---------------------
-KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
-[ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
+# The kernel package linux-image-amd64 depends on (e.g. linux-image-6.1.0-56-amd64).
+kernel_package() { apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}'; }
+fetch() {
+  KPKG=$(kernel_package)
+  [ -n "$KPKG" ] || return 1
+  rm -f "$W"/debs/*.deb
+  log "downloading qemu-system-x86, qemu-system-data, qemu-system-common, seabios, $KPKG"
+  (cd "$W/debs" && apt-get download -qq -o APT::Sandbox::User=root \
+    qemu-system-x86 qemu-system-data qemu-system-common seabios "$KPKG")
+}
+# Stale package lists name versions the mirror no longer has: refresh them once and retry.
+fetch || { apt-get update -qq && fetch; } || die "apt-get download of qemu and the kernel failed"
 KVER=${KPKG#linux-image-}
-log "downloading qemu-system-x86, qemu-system-data, qemu-system-common, seabios, $KPKG"
-(cd "$W/debs" && apt-get download -qq -o APT::Sandbox::User=root qemu-system-x86 qemu-system-data qemu-system-common seabios "$KPKG") ||
-  die "apt-get download failed"
 Q=$IMG/qemu
 for d in "$W"/debs/qemu-system-x86_*.deb "$W"/debs/qemu-system-data_*.deb "$W"/debs/seabios_*.deb; do
   dpkg -x "$d" "$Q"
@@ -166,10 +174,16 @@ t_pack=$SECONDS
 } >"$IMG/info.txt"
 rm -rf "$W"
 touch "$IMG/READY"
-# Older images (other keys, finished or not) are removed: only the current script's image is
-# ever used, and no other build runs while we hold the lock.
+# Other images (other versions of this script: another checkout may be using one right now) go
+# when unused for a week; unfinished ones (a build that died) after a day.
 for d in "$BASE"/????????????????; do
-  [ -d "$d" ] && [ "$d" != "$IMG" ] && rm -rf "$d"
+  [ -d "$d" ] && [ "$d" != "$IMG" ] || continue
+  if [ -f "$d/READY" ]; then
+    old=$(find "$d/READY" -mtime +7)
+  else
+    old=$(find "$d" -maxdepth 0 -mtime +1)
+  fi
+  if [ -n "$old" ]; then rm -rf "$d"; fi
 done
 sed 's/^/build-image: /' "$IMG/info.txt" >&2
 echo "$IMG"
