@@ -114,6 +114,22 @@ fn payload() -> impl Strategy<Value = Payload> {
             spis: vec![]
         })),
         bytes(30).prop_map(Payload::VendorId),
+        (1u8..=2, any::<u8>(), any::<u8>(), bytes(40)).prop_map(|(code, identifier, m, data)| {
+            Payload::Eap(EapPacket {
+                code,
+                identifier,
+                method: Some(m),
+                data,
+            })
+        }),
+        (3u8..=4, any::<u8>()).prop_map(|(code, identifier)| {
+            Payload::Eap(EapPacket {
+                code,
+                identifier,
+                method: None,
+                data: vec![],
+            })
+        }),
         (
             1u8..=4,
             prop::collection::vec((0u16..0x8000, bytes(20)), 0..5)
@@ -131,7 +147,7 @@ fn payload() -> impl Strategy<Value = Payload> {
             .prop_map(|selectors| Payload::TsI(TsPayload { selectors })),
         prop::collection::vec(selector(), 0..4)
             .prop_map(|selectors| Payload::TsR(TsPayload { selectors })),
-        (prop_oneof![Just(48u8), 100u8..=127], bytes(30)).prop_map(|(t, body)| {
+        (100u8..=127, bytes(30)).prop_map(|(t, body)| {
             Payload::Raw {
                 payload_type: t,
                 critical: false,

@@ -5,12 +5,14 @@
 //! stopping at the SK payload (which RFC 7296 §3.14 requires to be last) and reporting where its
 //! IV, ciphertext and ICV lie; after decryption, [`parse_payload_chain`] reads the inner chain.
 
+mod eap;
 mod header;
 mod message;
 mod notify;
 mod payload;
 mod sa;
 
+pub use eap::EapPacket;
 pub use header::{ExchangeType, Flags, Header, HEADER_LEN, IKE_VERSION_2};
 pub use message::{
     emit_payload_chain, encode_sk_message, encode_skf_message, parse_payload_chain,

@@ -191,6 +191,8 @@ pub enum Payload {
     TsR(TsPayload),
     /// CP (47).
     Cp(CpPayload),
+    /// EAP (48): one EAP packet (RFC 7296 §3.16).
+    Eap(super::EapPacket),
     /// A payload kept as raw bytes: EAP (not interpreted yet) and unknown non-critical
     /// types (RFC 7296 §2.5: skipped).
     Raw {
@@ -311,6 +313,7 @@ impl Payload {
             Payload::TsI(_) => 44,
             Payload::TsR(_) => 45,
             Payload::Cp(_) => 47,
+            Payload::Eap(_) => 48,
             Payload::Raw { payload_type, .. } => *payload_type,
         }
     }
@@ -399,6 +402,7 @@ impl Payload {
             44 => Payload::TsI(parse_ts(body)?),
             45 => Payload::TsR(parse_ts(body)?),
             47 => Payload::Cp(parse_cp(body)?),
+            48 => Payload::Eap(super::EapPacket::parse(body)?),
             t if known_type(t) || !critical => Payload::Raw {
                 payload_type: t,
                 critical,
@@ -451,6 +455,7 @@ impl Payload {
                 }
             }
             Payload::TsI(t) | Payload::TsR(t) => emit_ts(t, out)?,
+            Payload::Eap(e) => out.extend_from_slice(&e.emit()?),
             Payload::Cp(c) => {
                 out.extend_from_slice(&[c.cfg_type, 0, 0, 0]);
                 for a in &c.attributes {
