@@ -11,6 +11,7 @@ use wire::ip::selector_fields;
 
 use crate::replay::ReplayCheck;
 use crate::spd::inbound_matches;
+use crate::dataplane::Child;
 use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// What `decapsulate` accepted.
@@ -93,12 +94,12 @@ impl Snapshot<'_> {
         if ct_len < align {
             return Err(DropReason::Truncated);
         }
-        if ct_len % align != 0 {
+        if !x.is_aligned(ct_len) {
             return Err(DropReason::BadLength);
         }
         // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV.
         let seq = u64::from(hdr.sequence_number);
-        if sa.replay().check(seq) != ReplayCheck::Fresh {
+        if sa.state().window.check(seq) != ReplayCheck::Fresh {
             return Err(DropReason::Replay);
         }
         let (iv, rest) = body
@@ -112,22 +113,53 @@ impl Snapshot<'_> {
             CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
             _ => DropReason::CryptoFailure,
         })?;
-        // RFC 4303 §3.4.3: the window moves only for packets whose ICV verified. Check again
-        // under the lock: another worker may have accepted the same number meanwhile.
+        // The checks of the authenticated plaintext (RFC 4303 §2.4, §2.6, RFC 4301 §5.2).
+        let verdict = self.inner_checks(sa.child_id, out, start);
+        // RFC 4303 §3.4.3: the window moves for every packet whose ICV verified (whatever the
+        // checks above found). Check again under the lock: another worker may have accepted
+        // the same number meanwhile. The accepted traffic is counted under the same lock.
         {
-            let mut w = sa.replay();
-            if w.check(seq) != ReplayCheck::Fresh {
+            let mut st = sa.state();
+            if st.window.check(seq) != ReplayCheck::Fresh {
                 return Err(DropReason::Replay);
             }
-            w.update(seq);
+            st.window.update(seq);
+            if let Ok((_, len)) = verdict {
+                st.packets += 1;
+                st.bytes += len as u64;
+            }
         }
+        let (child, len) = verdict?;
+        let remote_changed = if child.encap {
+            from != child.remote
+        } else {
+            from.ip() != child.remote.ip()
+        };
+        Ok(Inbound {
+            child_id: child.id,
+            spi: hdr.spi,
+            seq: hdr.sequence_number,
+            len,
+            from,
+            remote_changed,
+        })
+    }
 
+    /// Trailer, Next Header, inner packet and selectors of the opened plaintext at
+    /// `out[start..]`; on success trims `out` to the inner packet and returns its child and
+    /// length.
+    fn inner_checks(
+        &self,
+        child_id: u64,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(&Child, usize), DropReason> {
         let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
         let trailer = parse_trailer(plain).map_err(|_| DropReason::BadPadding)?;
         let child = self
             .t
             .children
-            .get(&sa.child_id)
+            .get(&child_id)
             .ok_or(DropReason::UnknownSpi)?;
         let want_version = match (child.mode, trailer.next_header) {
             (_, NEXT_HEADER_NONE) => return Err(DropReason::Dummy),
@@ -147,21 +179,6 @@ impl Snapshot<'_> {
         if !inbound_matches(&f, &child.local_ts, &child.remote_ts) {
             return Err(DropReason::SelectorMismatch);
         }
-
-        let len = out.len().saturating_sub(start);
-        sa.stats.count(len as u64);
-        let remote_changed = if child.encap {
-            from != child.remote
-        } else {
-            from.ip() != child.remote.ip()
-        };
-        Ok(Inbound {
-            child_id: child.id,
-            spi: hdr.spi,
-            seq: hdr.sequence_number,
-            len,
-            from,
-            remote_changed,
-        })
+        Ok((child, out.len().saturating_sub(start)))
     }
 }

@@ -3,11 +3,12 @@
 
 use std::net::SocketAddr;
 
-use wire::esp::{emit_trailer, pad_len, EspHeader, ESP_HEADER_LEN, ESP_TRAILER_LEN};
+use wire::esp::{emit_trailer, EspHeader, ESP_HEADER_LEN, ESP_TRAILER_LEN};
 use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 use wire::ip::selector_fields;
 
 use crate::spd::outbound_matches;
+use crate::dataplane::Child;
 use crate::{DataPlane, DropReason, Snapshot};
 
 /// The largest ESP packet we build: the largest UDP payload over IPv4 (65535 − 20 − 8).
@@ -85,7 +86,7 @@ impl Snapshot<'_> {
         };
         let sa = &*child.outbound;
         let x = &sa.xform;
-        let pad = pad_len(inner.len(), x.block_len).map_err(|_| DropReason::Malformed)?;
+        let pad = x.pad_len(inner.len()).ok_or(DropReason::Malformed)?;
         let ct_len = inner.len() + usize::from(pad) + ESP_TRAILER_LEN;
         let total = ESP_HEADER_LEN + x.iv_len + ct_len + x.icv_len;
         if total > MAX_ESP_LEN {
@@ -95,6 +96,29 @@ impl Snapshot<'_> {
         // is taken before sealing (atomically: several workers send on one SA) and never
         // reused, even if this packet fails.
         let seq = sa.next_seq().ok_or(DropReason::SeqExhausted)?;
+        let r = self.seal(child, seq, inner, next_header, pad, ct_len, total, out, start);
+        if r.is_err() {
+            sa.count_unsent();
+        }
+        r
+    }
+
+    /// Builds and seals the ESP packet for `inner` with sequence number `seq`.
+    #[allow(clippy::too_many_arguments)]
+    fn seal(
+        &self,
+        child: &Child,
+        seq: u64,
+        inner: &[u8],
+        next_header: u8,
+        pad: u8,
+        ct_len: usize,
+        total: usize,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<Outbound, DropReason> {
+        let sa = &*child.outbound;
+        let x = &sa.xform;
 
         out.reserve(total);
         out.extend_from_slice(
@@ -138,7 +162,7 @@ impl Snapshot<'_> {
             .map_err(|_| DropReason::CryptoFailure)?;
 
         let inner_len = inner.len() as u64;
-        sa.stats.count(inner_len);
+        sa.count_sent(inner_len);
         Ok(Outbound {
             child_id: child.id,
             local: child.local,

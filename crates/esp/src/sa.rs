@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use crypto::{Cipher, IntegId};
 
 use crate::replay::ReplayWindow;
-use crate::stats::{SaCounters, SaStats};
+use crate::stats::SaStats;
 use crate::{EspError, SaKeys};
 
 /// The keyed transform plus the sizes the packet path needs, read once at install.
@@ -21,6 +21,8 @@ pub(crate) struct Transform {
     pub iv_len: usize,
     pub icv_len: usize,
     pub block_len: usize,
+    /// ESP's ciphertext alignment (RFC 4303 §2.4): lcm(block, 4).
+    align: usize,
     /// AEAD: the IV is the 64-bit sequence number (RFC 4106 §3.1); otherwise random
     /// (RFC 3602 §3).
     pub aead: bool,
@@ -57,10 +59,12 @@ impl Transform {
                 "AEAD with an IV shorter than 8 bytes",
             ));
         }
+        let block_len = cipher.block_len().max(1);
         Ok(Self {
             iv_len,
             icv_len: cipher.icv_len(),
-            block_len: cipher.block_len().max(1),
+            block_len,
+            align: wire::esp::alignment(block_len),
             aead,
             cipher,
         })
@@ -68,7 +72,28 @@ impl Transform {
 
     /// ESP's ciphertext alignment (RFC 4303 §2.4).
     pub fn align(&self) -> usize {
-        wire::esp::alignment(self.block_len)
+        self.align
+    }
+
+    /// Padding for a payload of `len` bytes (RFC 4303 §2.4; `wire::esp::pad_len`, without a
+    /// division per packet when the alignment is a power of two, as it is for every cipher).
+    pub fn pad_len(&self, len: usize) -> Option<u8> {
+        if self.align.is_power_of_two() {
+            let mask = self.align - 1;
+            let used = len.wrapping_add(wire::esp::ESP_TRAILER_LEN) & mask;
+            u8::try_from(self.align.wrapping_sub(used) & mask).ok()
+        } else {
+            wire::esp::pad_len(len, self.block_len).ok()
+        }
+    }
+
+    /// Whether a ciphertext length is a multiple of the alignment.
+    pub fn is_aligned(&self, len: usize) -> bool {
+        if self.align.is_power_of_two() {
+            len & (self.align - 1) == 0
+        } else {
+            len % self.align == 0
+        }
     }
 }
 
@@ -81,7 +106,10 @@ pub(crate) struct OutboundSa {
     /// RFC 4303 §3.3.3). Only ever incremented, so no value is handed out twice; it may pass
     /// 2^32 − 1, and every value past that is refused ([`OutboundSa::next_seq`]).
     seq: AtomicU64,
-    pub stats: SaCounters,
+    /// Inner bytes sent.
+    bytes: AtomicU64,
+    /// Sequence numbers consumed by packets that were then not sent (the cipher failed).
+    unsent: AtomicU64,
 }
 
 impl OutboundSa {
@@ -90,8 +118,20 @@ impl OutboundSa {
             spi: keys.spi,
             xform: Transform::new(keys)?,
             seq: AtomicU64::new(0),
-            stats: SaCounters::default(),
+            bytes: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
         })
+    }
+
+    /// Counts one packet sent with an allocated sequence number (the packet count is the
+    /// sequence numbers used, less those counted with [`OutboundSa::count_unsent`]).
+    pub fn count_sent(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A sequence number was allocated but its packet not sent.
+    pub fn count_unsent(&self) {
+        self.unsent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Allocates the next sequence number, unique across all threads (RFC 4303 §3.3.3);
@@ -105,14 +145,30 @@ impl OutboundSa {
     /// Counters; `highest_seq` is the last sequence number handed out.
     pub fn stats(&self) -> SaStats {
         let seq = self.seq.load(Ordering::Relaxed).min(u64::from(u32::MAX));
-        self.stats.snapshot(seq)
+        SaStats {
+            bytes: self.bytes.load(Ordering::Relaxed),
+            packets: seq.saturating_sub(self.unsent.load(Ordering::Relaxed)),
+            highest_seq: seq,
+        }
     }
 
-    /// Sets the last sequence number handed out (tests: reach the end of the space quickly).
+    /// Sets the last sequence number handed out, as if that many had been used without
+    /// sending (tests: reach the end of the space quickly; the packet count stays 0).
     #[cfg(test)]
     pub fn set_seq(&self, seq: u64) {
         self.seq.store(seq, Ordering::Relaxed);
+        self.unsent.store(seq, Ordering::Relaxed);
     }
+}
+
+/// What a receiving SA's lock guards: the window and the traffic it let through.
+#[derive(Debug)]
+pub(crate) struct RxState {
+    pub window: ReplayWindow,
+    /// Inner bytes accepted.
+    pub bytes: u64,
+    /// Packets accepted.
+    pub packets: u64,
 }
 
 /// A receiving SA, found by SPI.
@@ -120,8 +176,7 @@ impl OutboundSa {
 pub(crate) struct InboundSa {
     pub child_id: u64,
     pub xform: Transform,
-    replay: Mutex<ReplayWindow>,
-    pub stats: SaCounters,
+    state: Mutex<RxState>,
 }
 
 impl InboundSa {
@@ -129,21 +184,63 @@ impl InboundSa {
         Ok(Self {
             child_id,
             xform: Transform::new(keys)?,
-            replay: Mutex::new(ReplayWindow::new(window)),
-            stats: SaCounters::default(),
+            state: Mutex::new(RxState {
+                window: ReplayWindow::new(window),
+                bytes: 0,
+                packets: 0,
+            }),
         })
     }
 
     /// Counters; `highest_seq` is the highest sequence number authenticated.
     pub fn stats(&self) -> SaStats {
-        let top = self.replay().top();
-        self.stats.snapshot(top)
+        let s = self.state();
+        SaStats {
+            bytes: s.bytes,
+            packets: s.packets,
+            highest_seq: s.window.top(),
+        }
     }
 
-    /// The replay window, locked only for a check or an update (never across the cipher).
-    pub fn replay(&self) -> MutexGuard<'_, ReplayWindow> {
-        // A panic while holding this lock cannot leave the window inconsistent (check and
-        // update are plain integer operations), so a poisoned lock is still usable.
-        self.replay.lock().unwrap_or_else(|p| p.into_inner())
+    /// The replay window and counters, locked only for a check or an update (never across
+    /// the cipher).
+    pub fn state(&self) -> MutexGuard<'_, RxState> {
+        // A panic while holding this lock cannot leave the state inconsistent (plain integer
+        // operations), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crypto::{EncrAlg, EncrId, SecretBytes};
+
+    #[test]
+    fn pad_len_matches_wire() {
+        for (id, bits, integ, klen, ilen) in [
+            (EncrId::AesGcm16, 128, None, 20, 0),
+            (EncrId::AesCbc, 128, Some(IntegId::HmacSha2_256_128), 16, 32),
+        ] {
+            let x = Transform::new(&SaKeys {
+                spi: 0x1000,
+                encr: EncrAlg {
+                    id,
+                    key_bits: Some(bits),
+                },
+                integ,
+                encr_key: SecretBytes::new(vec![1; klen]),
+                integ_key: SecretBytes::new(vec![2; ilen]),
+            })
+            .unwrap();
+            for len in 0..300 {
+                assert_eq!(
+                    x.pad_len(len),
+                    wire::esp::pad_len(len, x.block_len).ok(),
+                    "{len}"
+                );
+                assert_eq!(x.is_aligned(len), len % x.align() == 0);
+            }
+        }
     }
 }

@@ -1,7 +1,10 @@
-//! Counters: per Child SA and per SA traffic, and per-reason drops. The packet path updates
-//! atomics (several workers share one data plane, `Relaxed` ordering: each counter is exact,
-//! a snapshot of several is not a single instant); read them as plain snapshots with
-//! `DataPlane::child_stats` / `inbound_sa_stats` / `drop_counters`.
+//! Counters: per Child SA and per SA traffic, and per-reason drops, read as plain snapshots
+//! with `DataPlane::child_stats` / `inbound_sa_stats` / `outbound_sa_stats` / `drop_counters`.
+//! The packet path keeps them cheaply (several workers share one data plane): an outbound SA
+//! counts bytes in an atomic and packets by its sequence counter, an inbound SA counts under
+//! the replay window's lock it takes anyway, a child sums its SAs plus those it no longer
+//! has, drops are atomics. `Relaxed` ordering: each counter is exact, a snapshot of several
+//! is not a single instant.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -72,30 +75,6 @@ impl DropCounters {
     }
 }
 
-/// The live traffic counters of one SA, updated by every worker (the highest sequence number
-/// is read from the SA itself: its counter outbound, its replay window inbound).
-#[derive(Debug, Default)]
-pub(crate) struct SaCounters {
-    bytes: AtomicU64,
-    packets: AtomicU64,
-}
-
-impl SaCounters {
-    /// One packet of `bytes` inner bytes.
-    pub(crate) fn count(&self, bytes: u64) {
-        self.packets.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(bytes, Relaxed);
-    }
-
-    pub(crate) fn snapshot(&self, highest_seq: u64) -> SaStats {
-        SaStats {
-            bytes: self.bytes.load(Relaxed),
-            packets: self.packets.load(Relaxed),
-            highest_seq,
-        }
-    }
-}
-
 impl ChildStats {
     /// Adds an outbound SA's traffic.
     pub(crate) fn add_out(&mut self, s: SaStats) {
@@ -160,16 +139,20 @@ mod tests {
         let s = a.snapshot();
         assert_eq!(s.get(DropReason::NoPolicy), 2);
         assert_eq!(s.total(), 2);
-        let c = SaCounters::default();
-        c.count(100);
-        c.count(50);
+        let mut c = ChildStats::default();
+        c.add_out(SaStats {
+            bytes: 150,
+            packets: 2,
+            highest_seq: 7,
+        });
+        c.add_in(SaStats {
+            bytes: 10,
+            packets: 1,
+            highest_seq: 1,
+        });
         assert_eq!(
-            c.snapshot(7),
-            SaStats {
-                bytes: 150,
-                packets: 2,
-                highest_seq: 7
-            }
+            (c.bytes_out, c.packets_out, c.bytes_in, c.packets_in),
+            (150, 2, 10, 1)
         );
     }
 }
