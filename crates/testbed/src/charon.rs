@@ -24,6 +24,9 @@ pub struct CharonOptions {
     pub ike_level: i8,
     /// Level of the other subsystems we log (cfg, knl, enc, net, chd).
     pub other_level: i8,
+    /// Extra strongswan.conf lines inside the `charon { }` section, e.g.
+    /// `retransmit_timeout = 1` or `keep_alive = 2s`.
+    pub extra: String,
 }
 
 impl Default for CharonOptions {
@@ -31,6 +34,7 @@ impl Default for CharonOptions {
         CharonOptions {
             ike_level: 2,
             other_level: 1,
+            extra: String::new(),
         }
     }
 }
@@ -69,7 +73,7 @@ impl Charon {
             .unwrap_or(opts.ike_level);
         write_file(
             &dir.join("strongswan.conf"),
-            &strongswan_conf(dir, ike_level, opts.other_level),
+            &strongswan_conf(dir, ike_level, opts.other_level, &opts.extra),
         );
         let stdout = std::fs::File::create(dir.join("charon.stdout"));
         let stdout = match stdout {
@@ -209,12 +213,13 @@ impl Drop for Charon {
 /// strongswan.conf for one instance: explicit plugin list with kernel-libipsec before
 /// kernel-netlink (the first plugin registering a kernel-ipsec interface wins; kernel-netlink still
 /// handles routes and addresses), a private vici socket and a file log.
-fn strongswan_conf(dir: &Path, ike_level: i8, other: i8) -> String {
+fn strongswan_conf(dir: &Path, ike_level: i8, other: i8, extra: &str) -> String {
     let d = dir.display();
     format!(
         r#"charon {{
   load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink socket-default vici attr
   install_virtual_ip = yes
+{extra}
   filelog {{
     testbed {{
       path = {d}/charon.log
