@@ -292,7 +292,7 @@ impl Side {
             .cloned()
             .unwrap_or_else(|| "%any".to_string());
         let mut c = format!(
-            "config setup\n    logfile={}\n    logtime=yes\n    plutodebug=base\n    uniqueids=no\n\n\
+            "config setup\n    logfile={}\n    logtime=yes\n    plutodebug=base\n    uniqueids=no\n    dnssec-enable=no\n\n\
              conn {CONN}\n    ikev2=insist\n    left={left}\n    leftid=@{}\n    leftsubnet={}\n\
              \x20   right={right}\n    rightid=@{}\n    rightsubnet={}\n    ike={}\n    esp={}\n\
              \x20   keyingtries=1\n    auto=add\n",
