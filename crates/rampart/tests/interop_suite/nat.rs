@@ -12,7 +12,6 @@
 //!
 //! Needs root; under CI=true a missing tool fails the test.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use testbed::interop::{
@@ -21,9 +20,7 @@ use testbed::interop::{
 use testbed::nat::{addr, NAT_TOOLS};
 use testbed::{Capture, CharonOptions, Masquerade, NatTopology, Peer, Side};
 
-fn rampart() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_rampart"))
-}
+use super::rampart;
 
 const IKE: &str = "aes256gcm16-prfsha256-x25519";
 const ESP: &str = "aes256gcm16";

@@ -8,16 +8,13 @@
 //! Rows marked legacy (SHA-1, MODP-1024) need Rampart's `daemon.legacy_crypto = true`.
 //! Needs root; under CI=true a missing tool fails the test.
 
-use std::path::Path;
 use std::time::Duration;
 
 use testbed::interop::{assert_up, ping_from, start_charon, start_rampart, wait_no_sas};
 use testbed::topology::addr;
 use testbed::{CharonOptions, Peer, Side, Topology};
 
-fn rampart() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_rampart"))
-}
+use super::rampart;
 
 /// strongSwan's name of one keyword, as `swanctl --list-sas` prints it.
 fn swan_name(token: &str) -> &'static str {

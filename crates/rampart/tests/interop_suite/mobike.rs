@@ -7,16 +7,13 @@
 //!
 //! Needs root; under CI=true a missing tool fails the test.
 
-use std::path::Path;
 use std::time::Duration;
 
 use testbed::interop::{assert_up, ping_from, start_charon, start_rampart, wait_no_sas};
 use testbed::topology::{addr, OUTER_IF};
 use testbed::{Capture, CharonOptions, Family, Peer, Side, Topology};
 
-fn rampart() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_rampart"))
-}
+use super::rampart;
 
 /// Where strongSwan's gateway moves to.
 struct Move {
