@@ -5,7 +5,8 @@
 //! - `libreswan`: IKE SAs with Libreswan 4.10, PSK and certificates, both roles;
 //! - `matrix`: every algorithm family against strongSwan, both roles;
 //! - `mobike`: strongSwan roams, Rampart follows (RFC 4555);
-//! - `nat`: a MASQUERADE router in between, NAT-keepalives, mapping changes, forced encapsulation.
+//! - `nat`: a MASQUERADE router in between, NAT-keepalives, mapping changes, forced encapsulation;
+//! - `rekey`: Rampart-started and simultaneous Child and IKE rekeys under ping, nothing lost.
 //!
 //! One test binary on purpose: libtest runs its tests two at a time and in name order, so the
 //! slow Rampart-survivor DPD scenario (Rampart gives up on a dead peer only after 165 s of
@@ -26,6 +27,8 @@ mod matrix;
 mod mobike;
 #[path = "interop_suite/nat.rs"]
 mod nat;
+#[path = "interop_suite/rekey.rs"]
+mod rekey;
 
 /// The rampart binary under test.
 fn rampart() -> &'static Path {
