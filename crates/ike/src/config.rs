@@ -124,6 +124,9 @@ pub enum AuthKind {
     Psk,
     /// Public-key signature with a certificate.
     Pubkey,
+    /// EAP inside IKE_AUTH (RFC 7296 §2.16): EAP-MSCHAPv2 with a user name and password. The
+    /// server side also authenticates itself with a certificate (`local_auth = Pubkey`).
+    Eap,
 }
 
 /// One child (CHILD_SA template) of a connection.
@@ -191,6 +194,8 @@ pub struct IkeConfig {
     /// Initiator: virtual IPs to request: `0.0.0.0` / `::` for any of that family, or a
     /// specific address.
     pub vips: Vec<IpAddr>,
+    /// Initiator with EAP: the EAP identity (user name); default: our IKE identity as text.
+    pub eap_id: Option<String>,
     /// The children.
     pub children: Vec<ChildConfig>,
 }

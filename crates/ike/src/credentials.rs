@@ -67,6 +67,12 @@ pub trait Credentials: Send {
         Vec::new()
     }
 
+    /// The password of EAP user `user` (a server checking a client, or our own as a client).
+    fn eap_password(&self, user: &str) -> Option<zeroize::Zeroizing<String>> {
+        let _ = user;
+        None
+    }
+
     /// Verifies the peer's certificates (end entity first) up to a trusted CA, including
     /// revocation and usage, and that the end entity proves `id` (RFC 4945 §3). An error is a
     /// one-line reason for the log.

@@ -103,6 +103,41 @@ pub(crate) struct Collision {
     pub nr: Vec<u8>,
 }
 
+/// Where an EAP authentication inside IKE_AUTH stands (RFC 7296 §2.16).
+pub(crate) enum EapPhase {
+    /// Server: the conversation runs; `req1` is the client's first IKE_AUTH request (its child
+    /// and configuration payloads are answered in the last response).
+    Server {
+        server: eap::EapServer,
+        req1: Vec<wire::ike::Payload>,
+        idi: Identity,
+        our_id: Identity,
+    },
+    /// Server: EAP succeeded; waiting for the client's AUTH computed with the MSK.
+    ServerDone {
+        msk: crypto::SecretBytes,
+        req1: Vec<wire::ike::Payload>,
+        idi: Identity,
+        our_id: Identity,
+        user: String,
+    },
+    /// Client: the conversation runs.
+    Client { client: eap::EapClient },
+    /// Client: EAP succeeded; our AUTH with the MSK is sent.
+    ClientDone { msk: crypto::SecretBytes },
+}
+
+impl core::fmt::Debug for EapPhase {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            EapPhase::Server { .. } => "EapPhase::Server",
+            EapPhase::ServerDone { .. } => "EapPhase::ServerDone",
+            EapPhase::Client { .. } => "EapPhase::Client",
+            EapPhase::ClientDone { .. } => "EapPhase::ClientDone",
+        })
+    }
+}
+
 /// The child an initiator negotiates inside IKE_AUTH.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingChild {
@@ -198,6 +233,8 @@ pub(crate) struct IkeSa {
     /// release), or assigned to us by the peer (initiator).
     pub remote_vips: Vec<(String, std::net::IpAddr)>,
     pub local_vips: Vec<std::net::IpAddr>,
+    /// EAP in progress or done (IKE_AUTH with EAP).
+    pub eap: Option<EapPhase>,
     /// Both sides announced MOBIKE_SUPPORTED (RFC 4555 §3.2).
     pub mobike: bool,
     /// COOKIE2 of our outstanding UPDATE_SA_ADDRESSES or return routability check (RFC 4555 §3.5).
@@ -269,6 +306,7 @@ impl IkeSa {
             frag_ok: false,
             peer_sig_hashes: Vec::new(),
             mobike: false,
+            eap: None,
             remote_vips: Vec::new(),
             local_vips: Vec::new(),
             cookie2: None,

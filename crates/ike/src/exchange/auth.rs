@@ -15,7 +15,7 @@ use crate::config::{AuthKind, IkeConfig};
 use crate::credentials::{CertUsage, LocalCert};
 use crate::engine::Engine;
 use crate::event::Event;
-use crate::sa::{IkeSa, IkeState, PendingChild, RequestKind};
+use crate::sa::{EapPhase, IkeSa, IkeState, PendingChild, RequestKind};
 use crate::{proposal, ts};
 
 /// The payloads of an IKE_AUTH message we look at.
@@ -86,7 +86,7 @@ impl Engine {
     }
 
     /// Our AUTH payload and the CERT payloads that go before it. `peer` selects the PSK.
-    fn our_auth(
+    pub(crate) fn our_auth(
         &self,
         sa: &IkeSa,
         id: &Identity,
@@ -138,7 +138,7 @@ impl Engine {
     /// Checks the peer's AUTH payload (RFC 7296 §2.15) the way the connection requires: a PSK
     /// MIC, or a signature by a certificate that chains to a trusted CA and proves the
     /// identity. The error is the log line's reason.
-    fn check_peer_auth(
+    pub(crate) fn check_peer_auth(
         &self,
         sa: &IkeSa,
         peer: &Identity,
@@ -174,6 +174,9 @@ impl Engine {
                     Err(format!("authentication of '{peer}' with pre-shared key failed (AUTH payload does not match our key)"))
                 }
             }
+            AuthKind::Eap => Err(format!(
+                "'{peer}' sent an AUTH payload, but the connection expects EAP"
+            )),
             AuthKind::Pubkey => {
                 if auth.method == AuthPayload::SHARED_KEY_MIC {
                     return Err(format!(
@@ -202,10 +205,15 @@ impl Engine {
     pub(crate) fn send_auth_request(&mut self, sa: &mut IkeSa, now: Instant) -> bool {
         let name = sa.cfg.name.clone();
         let id = sa.id;
-        let prepared = self.our_credentials(sa).and_then(|(our_id, cert)| {
-            self.our_auth(sa, &our_id, cert.as_ref(), sa.cfg.remote_id.as_ref())
-                .map(|(certs, auth)| (our_id, certs, auth))
-        });
+        let prepared = if sa.cfg.local_auth == AuthKind::Eap {
+            self.start_eap_client(sa)
+                .map(|our_id| (our_id, Vec::new(), None))
+        } else {
+            self.our_credentials(sa).and_then(|(our_id, cert)| {
+                self.our_auth(sa, &our_id, cert.as_ref(), sa.cfg.remote_id.as_ref())
+                    .map(|(certs, auth)| (our_id, certs, Some(auth)))
+            })
+        };
         let (our_id, certs, auth) = match prepared {
             Ok(x) => x,
             Err(e) => {
@@ -228,7 +236,10 @@ impl Engine {
         if let Some(r) = &sa.cfg.remote_id {
             inner.push(Payload::IdR(r.clone()));
         }
-        inner.push(Payload::Auth(auth));
+        // With EAP the AUTH payload comes after the EAP conversation (RFC 7296 §2.16).
+        if let Some(auth) = auth {
+            inner.push(Payload::Auth(auth));
+        }
         if sa.cfg.mobike {
             inner.push(Payload::Notify(Notify::new(
                 NotifyType::MOBIKE_SUPPORTED,
@@ -301,15 +312,13 @@ impl Engine {
         mid: u32,
         inner: &[Payload],
     ) -> bool {
+        if sa.eap.is_some() {
+            return self.responder_eap(sa, now, mid, inner);
+        }
         let m = AuthMsg::read(inner);
         let id = sa.id;
-        let (Some(idi), Some(auth)) = (m.idi, m.auth) else {
-            let why = if m.idi.is_some() {
-                "no AUTH payload (EAP is not supported yet)"
-            } else {
-                "no IDi payload"
-            };
-            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: IKE_AUTH from {} has {why}; sending AUTHENTICATION_FAILED", sa.cfg.name, sa.remote);
+        let Some(idi) = m.idi else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: IKE_AUTH from {} has no IDi payload; sending AUTHENTICATION_FAILED", sa.cfg.name, sa.remote);
             return self.refuse_auth(sa, mid);
         };
         // Choose the connection by identities (RFC 4301 §4.4.3 in its simplest form).
@@ -328,6 +337,13 @@ impl Engine {
                 return self.refuse_auth(sa, mid);
             }
         };
+        let Some(auth) = m.auth else {
+            if sa.cfg.remote_auth == AuthKind::Eap {
+                return self.start_eap_server(sa, now, mid, inner, idi.clone(), our_id, our_cert);
+            }
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: '{idi}' sent no AUTH payload (EAP) but the connection does not use EAP; sending AUTHENTICATION_FAILED");
+            return self.refuse_auth(sa, mid);
+        };
         if let Err(why) = self.check_peer_auth(sa, idi, &our_id, auth, &m.certs) {
             tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: {why}; sending AUTHENTICATION_FAILED");
             return self.refuse_auth(sa, mid);
@@ -339,6 +355,31 @@ impl Engine {
                 return self.refuse_auth(sa, mid);
             }
         };
+        let mut head = vec![Payload::IdR(our_id.clone())];
+        head.extend(our_certs);
+        head.push(Payload::Auth(our_auth));
+        self.complete_responder_auth(sa, now, mid, inner, idi.clone(), our_id, head)
+    }
+
+    /// The authenticated peer's IKE SA comes up: uniqueness, state, MOBIKE, configuration
+    /// payloads and the first Child SA from `req` (the request that carried them), then the
+    /// response `head` plus those answers goes out.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn complete_responder_auth(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        mid: u32,
+        req: &[Payload],
+        idi: Identity,
+        our_id: Identity,
+        mut resp: Vec<Payload>,
+    ) -> bool {
+        let id = sa.id;
+        let name = sa.cfg.name.clone();
+        let inner = req;
+        let m = AuthMsg::read(req);
+        let idi = &idi;
         // Uniqueness (keep): an established SA for this identity wins over the newcomer.
         if sa.cfg.unique == crate::config::Unique::Keep
             && !has_notify(inner, NotifyType::INITIAL_CONTACT)
@@ -365,9 +406,6 @@ impl Engine {
             connection: name.clone(),
         });
         self.enforce_uniqueness(sa, now, has_notify(inner, NotifyType::INITIAL_CONTACT));
-        let mut resp = vec![Payload::IdR(our_id)];
-        resp.extend(our_certs);
-        resp.push(Payload::Auth(our_auth));
         // MOBIKE (RFC 4555 §3.2): answer the announcement when we support it too.
         if sa.cfg.mobike && has_notify(inner, NotifyType::MOBIKE_SUPPORTED) {
             sa.mobike = true;
@@ -414,7 +452,7 @@ impl Engine {
     }
 
     /// Answers AUTHENTICATION_FAILED and drops the half-open SA.
-    fn refuse_auth(&mut self, sa: &mut IkeSa, mid: u32) -> bool {
+    pub(crate) fn refuse_auth(&mut self, sa: &mut IkeSa, mid: u32) -> bool {
         let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, vec![]);
         self.send_response(sa, ExchangeType::IkeAuth, mid, &[Payload::Notify(n)]);
         self.fail(sa, "AUTHENTICATION_FAILED");
@@ -555,6 +593,16 @@ impl Engine {
                 return false;
             }
         }
+        match sa.eap.take() {
+            Some(EapPhase::Client { client }) => {
+                return self.client_eap_round(sa, now, inner, client)
+            }
+            Some(EapPhase::ClientDone { msk }) => {
+                return self.client_eap_final(sa, now, inner, &msk)
+            }
+            Some(other) => sa.eap = Some(other),
+            None => {}
+        }
         let m = AuthMsg::read(inner);
         let (Some(idr), Some(auth)) = (m.idr, m.auth) else {
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: IKE_AUTH response lacks IDr or AUTH");
@@ -578,6 +626,17 @@ impl Engine {
             ))
         };
         if let Err(why) = verdict {
+            return self.initiator_refuses(sa, now, &why);
+        }
+        self.complete_initiator_auth(sa, now, inner, idr.clone(), our_id)
+    }
+
+    /// We refuse the responder's authentication: tell it in a separate INFORMATIONAL exchange
+    /// (RFC 7296 §2.21.2), then go.
+    pub(crate) fn initiator_refuses(&mut self, sa: &mut IkeSa, now: Instant, why: &str) -> bool {
+        let id = sa.id;
+        let name = sa.cfg.name.clone();
+        {
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: {why}; sending AUTHENTICATION_FAILED");
             // RFC 7296 §2.21.2: tell the peer in a separate INFORMATIONAL exchange, then go.
             sa.state = IkeState::Deleting;
@@ -590,8 +649,24 @@ impl Engine {
                 // One try is enough: the SA is dead either way.
                 o.tries = self.cfg.retransmit_tries;
             }
-            return true;
+            true
         }
+    }
+
+    /// The responder is authenticated: the IKE SA comes up, then configuration payloads and the
+    /// first Child SA from the last IKE_AUTH response.
+    pub(crate) fn complete_initiator_auth(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        inner: &[Payload],
+        idr: Identity,
+        our_id: Identity,
+    ) -> bool {
+        let id = sa.id;
+        let name = sa.cfg.name.clone();
+        let m = AuthMsg::read(inner);
+        let idr = &idr;
         sa.state = IkeState::Established;
         sa.established_at = Some(now);
         sa.rekey_at = self.ike_rekey_at(sa, now);

@@ -4,6 +4,7 @@ mod auth;
 mod child;
 mod config_payload;
 mod create_child;
+mod eap_auth;
 mod info;
 mod init;
 mod mobike;
