@@ -23,6 +23,19 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     n.checked_mul(mult).map(Duration::from_secs)
 }
 
+/// A duration as the file writes it: the largest unit that divides it (`"4h"`, `"90m"`,
+/// `"3960s"`, `"0s"`).
+pub(crate) fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "0s".to_string(),
+        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +59,20 @@ mod tests {
         ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn formatting() {
+        for (secs, text) in [
+            (0, "0s"),
+            (45, "45s"),
+            (300, "5m"),
+            (3960, "66m"),
+            (7200, "2h"),
+        ] {
+            assert_eq!(format_duration(Duration::from_secs(secs)), text);
+        }
+        assert_eq!(format_duration(Duration::from_secs(86_400 * 2)), "2d");
+        assert_eq!(format_duration(Duration::from_secs(3961)), "3961s");
     }
 }

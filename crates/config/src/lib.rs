@@ -17,7 +17,7 @@ mod walk;
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors, Location};
-pub use secret_file::{read_secret_file, MAX_SECRET_FILE};
+pub use secret_file::{read_protected_file, read_secret_file, MAX_SECRET_FILE};
 pub use types::*;
 
 /// Largest configuration file accepted.

@@ -68,6 +68,7 @@ mod tests {
             daemon: DaemonConfig::default(),
             connections: Vec::new(),
             ike_secrets: secrets,
+            authorities: Vec::new(),
         }
     }
 

@@ -27,6 +27,12 @@ pub const DEFAULT_ESP_PROPOSALS: &[&str] = &["aes256gcm16", "aes128gcm16", "aes1
 pub const DEFAULT_DPD_DELAY: Duration = Duration::from_secs(30);
 /// Default `keyingtries`.
 pub const DEFAULT_KEYINGTRIES: u32 = 1;
+/// Default connection `rekey_time` (IKE SA rekeying, RFC 7296 §2.8).
+pub const DEFAULT_IKE_REKEY_TIME: Duration = Duration::from_secs(4 * 3600);
+/// Default child `rekey_time` (Child SA rekeying, RFC 7296 §2.8).
+pub const DEFAULT_CHILD_REKEY_TIME: Duration = Duration::from_secs(3600);
+/// Default `daemon.fragment_size` (RFC 7383 §2.5.1: 1280 fits every IPv6 path).
+pub const DEFAULT_FRAGMENT_SIZE: u16 = 1280;
 
 /// A whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +45,8 @@ pub struct Config {
     pub connections: Vec<Connection>,
     /// `[secrets.ike.NAME]`, in file order.
     pub ike_secrets: Vec<IkeSecret>,
+    /// `[authorities.NAME]`: trusted CAs and their CRLs, in file order.
+    pub authorities: Vec<Authority>,
 }
 
 /// `[daemon]`: process-wide settings.
@@ -62,6 +70,12 @@ pub struct DaemonConfig {
     pub control_group: Option<String>,
     /// Where the Prometheus endpoint listens (`None` = off, the default).
     pub metrics_listen: Option<SocketAddr>,
+    /// THE compatibility setting for legacy crypto (docs/config.md "Legacy crypto"): when
+    /// false (the default) proposals for which [`ProposalSpec::is_legacy`] is true (MODP-1024,
+    /// or SHA-1 as the only PRF/integrity algorithm: Windows' built-in defaults) are refused.
+    pub legacy_crypto: bool,
+    /// Largest IP datagram of an IKE message once fragmentation is negotiated (RFC 7383 §2.5.1).
+    pub fragment_size: u16,
 }
 
 impl Default for DaemonConfig {
@@ -75,6 +89,8 @@ impl Default for DaemonConfig {
             log_subsystems: Vec::new(),
             control_group: None,
             metrics_listen: None,
+            legacy_crypto: false,
+            fragment_size: DEFAULT_FRAGMENT_SIZE,
             listen: vec![
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -167,6 +183,16 @@ pub struct Connection {
     pub dpd_delay: Duration,
     /// Initiation attempts; 0 = forever.
     pub keyingtries: u32,
+    /// Rekey the IKE SA after this long (RFC 7296 §2.8); zero = never.
+    pub rekey_time: Duration,
+    /// What a failed liveness check does (RFC 7296 §2.4).
+    pub dpd_action: DpdAction,
+    /// IKE SA uniqueness per peer identity.
+    pub unique: Unique,
+    /// Offer and accept IKEv2 fragmentation (RFC 7383).
+    pub fragmentation: bool,
+    /// Offer and accept MOBIKE (RFC 4555).
+    pub mobike: bool,
     /// Our side's authentication.
     pub local: AuthConfig,
     /// The peer's authentication; `id: None` = `%any`.
@@ -215,13 +241,36 @@ impl RemoteAddr {
     }
 }
 
+/// `dpd_action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DpdAction {
+    /// Remove the SAs (default).
+    Clear,
+    /// Remove the SAs and initiate the connection again.
+    Restart,
+}
+
+/// `unique`: IKE SA uniqueness per peer identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unique {
+    /// A new IKE SA replaces the older ones of the same peer identity (default).
+    Replace,
+    /// Keep the existing IKE SA and refuse the new one.
+    Keep,
+    /// Several IKE SAs per peer identity are fine (unless it sends INITIAL_CONTACT).
+    Never,
+}
+
 /// `[connections.NAME.local]` / `[connections.NAME.remote]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
     /// How this side authenticates (RFC 7296 §2.15).
     pub auth: AuthMethod,
-    /// The identity (RFC 7296 §3.5). Local: `None` = our IP address. Remote: `None` = `%any`.
+    /// The identity (RFC 7296 §3.5). Local: `None` = our IP address (psk) or the certificate's
+    /// subject DN (pubkey). Remote: `None` = `%any`.
     pub id: Option<Identity>,
+    /// Local side with `auth = "pubkey"`: our certificate and key. Always `None` remotely.
+    pub cert: Option<LocalCertConfig>,
 }
 
 /// `auth`.
@@ -229,6 +278,50 @@ pub struct AuthConfig {
 pub enum AuthMethod {
     /// Pre-shared key (RFC 7296 §2.15, Shared Key Message Integrity Code).
     Psk,
+    /// A signature with a certificate's key (RFC 7296 §2.15, RFC 7427).
+    Pubkey,
+}
+
+impl AuthMethod {
+    /// The keyword used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Psk => "psk",
+            AuthMethod::Pubkey => "pubkey",
+        }
+    }
+}
+
+/// `local.cert` and `local.key`, loaded and checked (the key belongs to the certificate, and
+/// `local.id`, if set, is proven by it). `Debug` does not show the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCertConfig {
+    /// The certificate file as resolved (relative to the configuration's folder).
+    pub cert_path: PathBuf,
+    /// The key file as resolved.
+    pub key_path: PathBuf,
+    /// DER certificates: the end entity first, then the intermediates to send with it.
+    pub chain: Vec<Vec<u8>>,
+    /// The private key as unencrypted PKCS #8 DER (RFC 5208).
+    pub key: SecretBytes,
+    /// The end entity's subject DN as an identity (ID_DER_ASN1_DN): our identity when
+    /// `local.id` is not set.
+    pub subject: Identity,
+}
+
+/// `[authorities.NAME]`: a trusted CA and its CRLs (RFC 5280 §6.1 trust anchor, §5 CRLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// The table's name.
+    pub name: String,
+    /// `cacert` as resolved.
+    pub cacert_path: PathBuf,
+    /// The CA certificate(s) of `cacert` (DER); each is a CA.
+    pub cacerts: Vec<Vec<u8>>,
+    /// `crls` as resolved, in file order.
+    pub crl_paths: Vec<PathBuf>,
+    /// Every CRL of those files (DER).
+    pub crls: Vec<Vec<u8>>,
 }
 
 /// `[connections.NAME.children.CHILD]`: one Child SA.
@@ -248,6 +341,11 @@ pub struct Child {
     pub start_action: StartAction,
     /// What to do when the peer deletes the Child SA.
     pub close_action: CloseAction,
+    /// Rekey the Child SA after this long (RFC 7296 §2.8); zero = never.
+    pub rekey_time: Duration,
+    /// Delete the Child SA when it was not rekeyed after this long; zero = never (only with
+    /// `rekey_time` zero). Longer than `rekey_time` otherwise.
+    pub life_time: Duration,
 }
 
 /// One entry of `local_ts` / `remote_ts`.

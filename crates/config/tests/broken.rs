@@ -65,7 +65,7 @@ fn unknown_top_level_key() {
         "[deamon]\ntun_name = \"x\"\n",
         &[
             "rampart.toml:1:2: unknown key 'deamon' in the top level, did you mean 'daemon'? \
-           (allowed: daemon, connections, secrets)",
+           (allowed: daemon, connections, secrets, authorities)",
         ],
     );
 }
@@ -80,7 +80,8 @@ fn unknown_connection_key_with_suggestion() {
              IP address(es), or [\"%any\"] to accept any peer)",
             "rampart.toml:2:1: connections.a: unknown key 'remote_adrs' in connections.a, did \
              you mean 'remote_addrs'? (allowed: version, local_addrs, remote_addrs, proposals, \
-             encap, dpd_delay, keyingtries, local, remote, children)",
+             encap, dpd_delay, keyingtries, rekey_time, dpd_action, unique, fragmentation, \
+             mobike, local, remote, children)",
         ],
     );
 }
@@ -174,11 +175,12 @@ fn bad_identity_and_local_any() {
         &text,
         &[
             "rampart.toml:5:6: connections.a.local.id: \"%any\" is not allowed here (allowed: \
-             an FQDN, user@host, an IP address, @#hex key id, or a fqdn:/email:/ipv4:/ipv6:/keyid: \
-             prefix)",
+             an FQDN, user@host, an IP address, a DN like \"C=CH, O=Rampart, CN=moon\", @#hex \
+             key id, or a fqdn:/email:/ipv4:/ipv6:/keyid:/dn: prefix)",
             "rampart.toml:8:6: connections.a.remote.id: invalid identity '@#abc': bad hex in \
-             key id (allowed: an FQDN, user@host, an IP address, @#hex key id, or a \
-             fqdn:/email:/ipv4:/ipv6:/keyid: prefix, or \"%any\")",
+             key id (allowed: an FQDN, user@host, an IP address, a DN like \"C=CH, O=Rampart, \
+             CN=moon\", @#hex key id, or a fqdn:/email:/ipv4:/ipv6:/keyid:/dn: prefix, or \
+             \"%any\")",
         ],
     );
 }
@@ -226,14 +228,15 @@ fn connection_without_children() {
 #[test]
 fn missing_auth_sections_and_unknown_method() {
     let text = "[connections.a]\nremote_addrs = [\"192.0.2.100\"]\n[connections.a.local]\n\
-                auth = \"pubkey\"\n[connections.a.remote]\nauth = \"cert\"\n\
+                auth = \"eap\"\n[connections.a.remote]\nauth = \"cert\"\n\
                 [connections.a.children.net]\n";
     check(
         text,
         &[
-            "rampart.toml:4:8: connections.a.local.auth: 'pubkey' is not supported yet \
-             (allowed: psk)",
-            "rampart.toml:6:8: connections.a.remote.auth: unknown value 'cert' (allowed: psk)",
+            "rampart.toml:4:8: connections.a.local.auth: 'eap' is not supported yet \
+             (allowed: psk, pubkey)",
+            "rampart.toml:6:8: connections.a.remote.auth: unknown value 'cert' (allowed: psk, \
+             pubkey)",
         ],
     );
     let text = "[connections.a]\nremote_addrs = [\"192.0.2.100\"]\n\
@@ -242,9 +245,9 @@ fn missing_auth_sections_and_unknown_method() {
         text,
         &[
             "rampart.toml:1:1: connections.a: missing required key 'local' (a \
-             [connections.a.local] table with auth = \"psk\" and an id)",
+             [connections.a.local] table with auth = \"psk\" or \"pubkey\" and an id)",
             "rampart.toml:1:1: connections.a: missing required key 'remote' (a \
-             [connections.a.remote] table with auth = \"psk\" and an id)",
+             [connections.a.remote] table with auth = \"psk\" or \"pubkey\" and an id)",
         ],
     );
 }
@@ -318,7 +321,7 @@ fn unknown_child_key_and_bad_name() {
              (allowed: 1 to 64 letters, digits, '_' or '-')",
             "rampart.toml:13:1: connections.a.children.\"my net\": unknown key 'start' in \
              connections.a.children.\"my net\" (allowed: local_ts, remote_ts, esp_proposals, \
-             mode, start_action, close_action)",
+             mode, start_action, close_action, rekey_time, life_time)",
         ],
     );
 }
@@ -355,7 +358,7 @@ fn daemon_errors() {
             "rampart.toml:7:22: daemon.listen[1]: expected a string, found integer",
             "rampart.toml:8:1: daemon: unknown key 'listn' in daemon, did you mean 'listen'? \
              (allowed: control_socket, tun_name, ike_port, natt_port, log_level, listen, \
-             control_group, metrics_listen)",
+             control_group, metrics_listen, legacy_crypto, fragment_size)",
         ],
     );
 }
@@ -414,8 +417,8 @@ fn secret_duplicates() {
             "rampart.toml:5:7: secrets.ike.t.ids: same ids as secrets.ike.s (the PSK lookup \
              could not choose between them; merge or remove one)",
             "rampart.toml:8:8: secrets.ike.u.ids[0]: \"%any\" is not allowed here (allowed: an \
-             FQDN, user@host, an IP address, @#hex key id, or a fqdn:/email:/ipv4:/ipv6:/keyid: \
-             prefix)",
+             FQDN, user@host, an IP address, a DN like \"C=CH, O=Rampart, CN=moon\", @#hex key \
+             id, or a fqdn:/email:/ipv4:/ipv6:/keyid:/dn: prefix)",
             "rampart.toml:8:29: secrets.ike.u.ids[2]: duplicate identity 'X.example' (already \
              at secrets.ike.u.ids[1])",
         ],

@@ -18,6 +18,8 @@ log_level = "info"                             # error | warn | info | debug | t
 listen = ["0.0.0.0", "::"]                     # addresses to bind (default: both wildcards)
 # control_group = "rampart"                    # members may use the control socket too (default: root only)
 # metrics_listen = "127.0.0.1:9781"            # Prometheus endpoint (default: off)
+legacy_crypto = false                          # MODP-1024 / SHA-1-only proposals: see "Legacy crypto"
+fragment_size = 1280                           # largest IKE datagram once fragmenting (RFC 7383)
 
 [connections.net2net]
 version = 2                                    # only IKEv2 (2) for now
@@ -27,10 +29,15 @@ proposals = ["aes256gcm16-prfsha256-x25519", "aes128-sha256-ecp256"]   # strongS
 encap = false                                  # force UDP encapsulation even without NAT
 dpd_delay = "30s"                              # liveness check interval when idle (0 = off)
 keyingtries = 1                                # initiation attempts (0 = forever)
+rekey_time = "4h"                              # rekey the IKE SA (0 = never)
+dpd_action = "clear"                           # clear | restart (when the peer stops answering)
+unique = "replace"                             # replace | keep | never (IKE SAs per peer identity)
+fragmentation = true                           # IKEv2 fragmentation (RFC 7383)
+mobike = true                                  # MOBIKE (RFC 4555)
 
 [connections.net2net.local]
-auth = "psk"                                   # psk (pubkey/eap later)
-id = "moon.example.org"                        # FQDN, user@host, IP, @#hex key id, fqdn:/email:/ipv4:/ipv6:/keyid: prefixes
+auth = "psk"                                   # psk | pubkey (then cert and key, see below)
+id = "moon.example.org"                        # FQDN, user@host, IP, @#hex key id, fqdn:/email:/ipv4:/ipv6:/keyid: prefixes, or a DN
 
 [connections.net2net.remote]
 auth = "psk"
@@ -43,6 +50,8 @@ esp_proposals = ["aes256gcm16", "aes128gcm16", "aes128-sha256"]
 mode = "tunnel"                                # tunnel (transport later)
 start_action = "start"                         # none | start  (trap later)
 close_action = "none"                          # none | start (re-initiate when the peer deletes)
+rekey_time = "1h"                              # rekey the Child SA (0 = never)
+life_time = "66m"                              # delete it if not rekeyed by then (default rekey_time + 10%)
 
 [secrets.ike.net2net]                          # a pre-shared key
 ids = ["moon.example.org", "carol.example.org"] # the identities this key is for (one or more)
@@ -80,6 +89,8 @@ fn doc_example_parses_to_the_expected_structs() {
             log_subsystems: vec![],
             control_group: None,
             metrics_listen: None,
+            legacy_crypto: false,
+            fragment_size: 1280,
             listen: vec![ip("0.0.0.0"), ip("::")],
         },
         connections: vec![Connection {
@@ -94,13 +105,20 @@ fn doc_example_parses_to_the_expected_structs() {
             encap: false,
             dpd_delay: Duration::from_secs(30),
             keyingtries: 1,
+            rekey_time: Duration::from_secs(4 * 3600),
+            dpd_action: DpdAction::Clear,
+            unique: Unique::Replace,
+            fragmentation: true,
+            mobike: true,
             local: AuthConfig {
                 auth: AuthMethod::Psk,
                 id: Some(Identity::Fqdn("moon.example.org".into())),
+                cert: None,
             },
             remote: AuthConfig {
                 auth: AuthMethod::Psk,
                 id: Some(Identity::Fqdn("carol.example.org".into())),
+                cert: None,
             },
             children: vec![Child {
                 name: "net".into(),
@@ -110,6 +128,8 @@ fn doc_example_parses_to_the_expected_structs() {
                 mode: Mode::Tunnel,
                 start_action: StartAction::Start,
                 close_action: CloseAction::None,
+                rekey_time: Duration::from_secs(3600),
+                life_time: Duration::from_secs(3960),
             }],
         }],
         ike_secrets: vec![IkeSecret {
@@ -120,6 +140,7 @@ fn doc_example_parses_to_the_expected_structs() {
             ],
             secret: SecretBytes::from_slice(b"lab-psk-not-secret-0123456789"),
         }],
+        authorities: vec![],
     };
     assert_eq!(got, expected);
 
@@ -225,6 +246,16 @@ secret = "k"
     assert_eq!(all.mode, Mode::Tunnel);
     assert_eq!(all.start_action, StartAction::None);
     assert_eq!(all.close_action, CloseAction::None);
+    assert_eq!(all.rekey_time, DEFAULT_CHILD_REKEY_TIME);
+    assert_eq!(all.life_time, Duration::from_secs(3960));
+    assert_eq!(rw.rekey_time, DEFAULT_IKE_REKEY_TIME);
+    assert_eq!(rw.rekey_time, Duration::from_secs(4 * 3600));
+    assert_eq!(
+        (rw.dpd_action, rw.unique, rw.fragmentation, rw.mobike),
+        (DpdAction::Clear, Unique::Replace, true, true)
+    );
+    assert!(!c.daemon.legacy_crypto);
+    assert_eq!(c.daemon.fragment_size, DEFAULT_FRAGMENT_SIZE);
 
     let b = &c.connections[1];
     assert_eq!(b.dpd_delay, Duration::ZERO);

@@ -75,7 +75,8 @@ fn operator_config_check_table_of_broken_files() {
                  address(es), or [\"%any\"] to accept any peer)\n",
                 ":5:1: connections.net2net: unknown key 'remote_adrs' in connections.net2net, did \
                  you mean 'remote_addrs'? (allowed: version, local_addrs, remote_addrs, proposals, \
-                 encap, dpd_delay, keyingtries, local, remote, children)\n",
+                 encap, dpd_delay, keyingtries, rekey_time, dpd_action, unique, fragmentation, \
+                 mobike, local, remote, children)\n",
             ],
         ),
         (
@@ -91,8 +92,9 @@ fn operator_config_check_table_of_broken_files() {
         ),
         (
             "auth = \"psk\"\nid = \"moon",
-            "auth = \"pubkey\"\nid = \"moon",
-            &[":7:8: connections.net2net.local.auth: 'pubkey' is not supported yet (allowed: psk)"],
+            "auth = \"eap\"\nid = \"moon",
+            &[":7:8: connections.net2net.local.auth: 'eap' is not supported yet (allowed: psk, \
+               pubkey)"],
         ),
     ];
     for (from, to, want) in cases {

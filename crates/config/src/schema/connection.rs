@@ -1,12 +1,17 @@
 //! `[connections.NAME]`, its `local`/`remote` sections and its `children`.
 
+use std::path::Path;
+use std::time::Duration;
+
 use crypto::proposal::Protocol;
 use crypto::ProposalSpec;
 
-use super::values;
+use super::{certs, values};
+use crate::duration::format_duration;
 use crate::types::{
-    AuthConfig, AuthMethod, Child, CloseAction, Connection, Mode, RemoteAddr, StartAction, TsSpec,
-    DEFAULT_DPD_DELAY, DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, DEFAULT_KEYINGTRIES,
+    AuthConfig, AuthMethod, Child, CloseAction, Connection, DpdAction, Mode, RemoteAddr,
+    StartAction, TsSpec, Unique, DEFAULT_CHILD_REKEY_TIME, DEFAULT_DPD_DELAY,
+    DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, DEFAULT_IKE_REKEY_TIME, DEFAULT_KEYINGTRIES,
 };
 use crate::walk::{as_bool, as_int_in, as_str, as_table, string_list, Ctx, Span, Table};
 
@@ -18,11 +23,17 @@ const CONNECTION_KEYS: &[&str] = &[
     "encap",
     "dpd_delay",
     "keyingtries",
+    "rekey_time",
+    "dpd_action",
+    "unique",
+    "fragmentation",
+    "mobike",
     "local",
     "remote",
     "children",
 ];
-const AUTH_KEYS: &[&str] = &["auth", "id"];
+const LOCAL_KEYS: &[&str] = &["auth", "id", "cert", "key"];
+const REMOTE_KEYS: &[&str] = &["auth", "id"];
 const CHILD_KEYS: &[&str] = &[
     "local_ts",
     "remote_ts",
@@ -30,9 +41,19 @@ const CHILD_KEYS: &[&str] = &[
     "mode",
     "start_action",
     "close_action",
+    "rekey_time",
+    "life_time",
 ];
-const AUTH_METHODS: &[(&str, AuthMethod)] = &[("psk", AuthMethod::Psk)];
-const AUTH_LATER: &[&str] = &["pubkey", "eap"];
+const AUTH_METHODS: &[(&str, AuthMethod)] =
+    &[("psk", AuthMethod::Psk), ("pubkey", AuthMethod::Pubkey)];
+const AUTH_LATER: &[&str] = &["eap"];
+const DPD_ACTIONS: &[(&str, DpdAction)] =
+    &[("clear", DpdAction::Clear), ("restart", DpdAction::Restart)];
+const UNIQUE: &[(&str, Unique)] = &[
+    ("replace", Unique::Replace),
+    ("keep", Unique::Keep),
+    ("never", Unique::Never),
+];
 const MODES: &[(&str, Mode)] = &[("tunnel", Mode::Tunnel)];
 const MODES_LATER: &[&str] = &["transport"];
 const START_ACTIONS: &[(&str, StartAction)] =
@@ -41,8 +62,22 @@ const CLOSE_ACTIONS: &[(&str, CloseAction)] =
     &[("none", CloseAction::None), ("start", CloseAction::Start)];
 const ACTIONS_LATER: &[&str] = &["trap"];
 
+/// What connections need from the rest of the file.
+pub(super) struct Env<'a> {
+    /// `daemon.legacy_crypto`.
+    pub(super) legacy_crypto: bool,
+    /// The configuration file's folder (for `local.cert` and `local.key`).
+    pub(super) base_dir: &'a Path,
+    /// Whether the file has at least one `[authorities.NAME]` table.
+    pub(super) have_authorities: bool,
+}
+
 /// Every `[connections.NAME]`, in file order; child names must be unique across connections.
-pub(super) fn parse_connections(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Vec<Connection> {
+pub(super) fn parse_connections(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    env: &Env<'_>,
+) -> Vec<Connection> {
     let mut out = Vec::new();
     // (child name, connection name) of every child seen so far.
     let mut child_names: Vec<(String, String)> = Vec::new();
@@ -53,7 +88,7 @@ pub(super) fn parse_connections(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Vec<Con
             continue;
         };
         let name_ok = values::check_name(ctx, name, &k.span(), &path);
-        let conn = parse_connection(ctx, name, &ct);
+        let conn = parse_connection(ctx, name, &ct, env);
         // Cross-connection check, done on the raw tables so it works even when parts failed.
         if let Some(children) = ct.get("children").and_then(|c| match c.get_ref() {
             toml::de::DeValue::Table(ch) => Some(ch),
@@ -84,7 +119,12 @@ pub(super) fn parse_connections(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Vec<Con
     out
 }
 
-fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Connection> {
+fn parse_connection(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    t: &Table<'_, '_>,
+    env: &Env<'_>,
+) -> Option<Connection> {
     t.check_keys(ctx, CONNECTION_KEYS);
     let mut ok = true;
 
@@ -144,7 +184,14 @@ fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<
         }
     };
 
-    let proposals = proposals(ctx, t, "proposals", Protocol::Ike, DEFAULT_IKE_PROPOSALS);
+    let proposals = proposals(
+        ctx,
+        t,
+        "proposals",
+        Protocol::Ike,
+        DEFAULT_IKE_PROPOSALS,
+        env.legacy_crypto,
+    );
 
     let encap = match t.get("encap") {
         Some(v) => as_bool(ctx, v, &t.path_of("encap")),
@@ -159,9 +206,27 @@ fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<
             .and_then(|n| u32::try_from(n).ok()),
         None => Some(DEFAULT_KEYINGTRIES),
     };
+    let rekey_time = match t.get("rekey_time") {
+        Some(v) => values::duration(ctx, v, &t.path_of("rekey_time")),
+        None => Some(DEFAULT_IKE_REKEY_TIME),
+    };
+    let dpd_action = match t.get("dpd_action") {
+        Some(v) => values::keyword(ctx, v, &t.path_of("dpd_action"), DPD_ACTIONS, &[]),
+        None => Some(DpdAction::Clear),
+    };
+    let unique = match t.get("unique") {
+        Some(v) => values::keyword(ctx, v, &t.path_of("unique"), UNIQUE, &[]),
+        None => Some(Unique::Replace),
+    };
+    let flag = |ctx: &mut Ctx<'_>, key: &str| match t.get(key) {
+        Some(v) => as_bool(ctx, v, &t.path_of(key)),
+        None => Some(true),
+    };
+    let fragmentation = flag(ctx, "fragmentation");
+    let mobike = flag(ctx, "mobike");
 
-    let local = auth_section(ctx, t, "local");
-    let remote = auth_section(ctx, t, "remote");
+    let local = auth_section(ctx, t, "local", env);
+    let remote = auth_section(ctx, t, "remote", env);
 
     let children = match t.get("children") {
         Some(v) => {
@@ -175,7 +240,7 @@ fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<
                     );
                     None
                 }
-                Some(ct) => parse_children(ctx, &ct),
+                Some(ct) => parse_children(ctx, &ct, env.legacy_crypto),
                 None => None,
             }
         }
@@ -213,6 +278,11 @@ fn parse_connection(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<
         encap: encap?,
         dpd_delay: dpd_delay?,
         keyingtries: keyingtries?,
+        rekey_time: rekey_time?,
+        dpd_action: dpd_action?,
+        unique: unique?,
+        fragmentation: fragmentation?,
+        mobike: mobike?,
         local: local?,
         remote: remote?,
         children,
@@ -264,13 +334,15 @@ fn check_any_actions(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, children: &[Child]) -
     ok
 }
 
-/// A proposal list (`proposals` or `esp_proposals`), defaulting to `defaults`.
+/// A proposal list (`proposals` or `esp_proposals`), defaulting to `defaults`. Legacy
+/// proposals ([`ProposalSpec::is_legacy`]) are refused unless `legacy_crypto`.
 fn proposals(
     ctx: &mut Ctx<'_>,
     t: &Table<'_, '_>,
     key: &str,
     protocol: Protocol,
     defaults: &[&str],
+    legacy_crypto: bool,
 ) -> Option<Vec<ProposalSpec>> {
     let path = t.path_of(key);
     match t.get(key) {
@@ -283,7 +355,23 @@ fn proposals(
                 Protocol::Ike => "proposal strings like \"aes256gcm16-prfsha256-x25519\"",
                 Protocol::Esp => "proposal strings like \"aes256gcm16\" or \"aes128-sha256\"",
             },
-            |ctx, _, s, span, p| values::proposal(ctx, protocol, s, span, p),
+            |ctx, _, s, span, p| {
+                let spec = values::proposal(ctx, protocol, s, span, p)?;
+                if spec.is_legacy() && !legacy_crypto {
+                    ctx.error(
+                        span,
+                        p,
+                        format!(
+                            "proposal '{}' is legacy crypto (MODP-1024, or SHA-1 as its only \
+                             PRF or integrity algorithm), refused unless daemon.legacy_crypto = \
+                             true (see docs/config.md, \"Legacy crypto\")",
+                            s.escape_default()
+                        ),
+                    );
+                    return None;
+                }
+                Some(spec)
+            },
         ),
         None => {
             let mut out = Vec::new();
@@ -296,39 +384,121 @@ fn proposals(
 }
 
 /// `[connections.NAME.local]` or `[connections.NAME.remote]` (both required).
-fn auth_section(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, key: &str) -> Option<AuthConfig> {
+fn auth_section(
+    ctx: &mut Ctx<'_>,
+    t: &Table<'_, '_>,
+    key: &str,
+    env: &Env<'_>,
+) -> Option<AuthConfig> {
     let Some(at) = t.sub_table(ctx, key) else {
         if t.get(key).is_none() {
             t.missing(
                 ctx,
                 key,
-                &format!("a [{}] table with auth = \"psk\" and an id", t.path_of(key)),
+                &format!(
+                    "a [{}] table with auth = \"psk\" or \"pubkey\" and an id",
+                    t.path_of(key)
+                ),
             );
         }
         return None;
     };
-    at.check_keys(ctx, AUTH_KEYS);
+    let is_remote = key == "remote";
+    at.check_keys(ctx, if is_remote { REMOTE_KEYS } else { LOCAL_KEYS });
     let auth = match at.get("auth") {
         Some(v) => values::keyword(ctx, v, &at.path_of("auth"), AUTH_METHODS, AUTH_LATER),
         None => {
-            at.missing(ctx, "auth", "allowed: psk");
+            at.missing(ctx, "auth", "allowed: psk, pubkey");
             None
         }
     };
-    let is_remote = key == "remote";
     let id = match at.get("id") {
         Some(v) => {
             let path = at.path_of("id");
             let s = as_str(ctx, v, &path)?;
-            values::identity(ctx, s, &v.span(), &path, is_remote)?
+            values::identity(ctx, s, &v.span(), &path, is_remote)?.map(|id| (id, v.span()))
         }
         None => None,
     };
-    Some(AuthConfig { auth: auth?, id })
+    let auth = auth?;
+    if is_remote {
+        if auth == AuthMethod::Pubkey && !env.have_authorities {
+            if let Some(v) = at.get("auth") {
+                ctx.error(
+                    &v.span(),
+                    &at.path_of("auth"),
+                    "auth = \"pubkey\" needs a certificate authority to verify the peer's \
+                     certificate, but none is configured (add an [authorities.NAME] table with \
+                     cacert = \"ca.crt\")",
+                );
+            }
+            return None;
+        }
+        return Some(AuthConfig {
+            auth,
+            id: id.map(|(id, _)| id),
+            cert: None,
+        });
+    }
+    let cert = match auth {
+        AuthMethod::Psk => {
+            let mut ok = true;
+            for k in ["cert", "key"] {
+                if let Some(v) = at.get(k) {
+                    ctx.error(
+                        &v.span(),
+                        &at.path_of(k),
+                        format!("'{k}' is only used with auth = \"pubkey\" (this side uses auth = \"psk\")"),
+                    );
+                    ok = false;
+                }
+            }
+            if !ok {
+                return None;
+            }
+            None
+        }
+        AuthMethod::Pubkey => {
+            let mut ok = true;
+            if at.get("cert").is_none() {
+                at.missing(
+                    ctx,
+                    "cert",
+                    &format!(
+                        "with auth = \"pubkey\": our certificate, {}, relative to this file's \
+                         folder",
+                        certs::CERT_ALLOWED
+                    ),
+                );
+                ok = false;
+            }
+            if at.get("key").is_none() {
+                at.missing(
+                    ctx,
+                    "key",
+                    &format!(
+                        "with auth = \"pubkey\": the certificate's private key, {}",
+                        certs::KEY_ALLOWED
+                    ),
+                );
+                ok = false;
+            }
+            if !ok {
+                return None;
+            }
+            let id_ref = id.as_ref().map(|(id, span)| (id, span.clone()));
+            Some(certs::local_cert(ctx, &at, env.base_dir, id_ref)?)
+        }
+    };
+    Some(AuthConfig {
+        auth,
+        id: id.map(|(id, _)| id),
+        cert,
+    })
 }
 
 /// Every child of a connection, in file order.
-fn parse_children(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<Vec<Child>> {
+fn parse_children(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, legacy_crypto: bool) -> Option<Vec<Child>> {
     let mut out = Vec::new();
     let mut ok = true;
     for (k, v) in t.entries_in_file_order() {
@@ -339,7 +509,7 @@ fn parse_children(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<Vec<Child>> {
             continue;
         };
         let name_ok = values::check_name(ctx, name, &k.span(), &path);
-        match parse_child(ctx, name, &ct) {
+        match parse_child(ctx, name, &ct, legacy_crypto) {
             Some(c) if name_ok => out.push(c),
             _ => ok = false,
         }
@@ -347,7 +517,12 @@ fn parse_children(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<Vec<Child>> {
     ok.then_some(out)
 }
 
-fn parse_child(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Child> {
+fn parse_child(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    t: &Table<'_, '_>,
+    legacy_crypto: bool,
+) -> Option<Child> {
     t.check_keys(ctx, CHILD_KEYS);
     let ts = |ctx: &mut Ctx<'_>, key: &str| match t.get(key) {
         Some(v) => string_list(
@@ -368,6 +543,7 @@ fn parse_child(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Child
         "esp_proposals",
         Protocol::Esp,
         DEFAULT_ESP_PROPOSALS,
+        legacy_crypto,
     );
     let mode = match t.get("mode") {
         Some(v) => values::keyword(ctx, v, &t.path_of("mode"), MODES, MODES_LATER),
@@ -393,6 +569,7 @@ fn parse_child(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Child
         ),
         None => Some(CloseAction::None),
     };
+    let (rekey_time, life_time) = lifetimes(ctx, t)?;
     Some(Child {
         name: name.to_string(),
         local_ts: local_ts?,
@@ -401,5 +578,42 @@ fn parse_child(ctx: &mut Ctx<'_>, name: &str, t: &Table<'_, '_>) -> Option<Child
         mode: mode?,
         start_action: start_action?,
         close_action: close_action?,
+        rekey_time,
+        life_time,
     })
+}
+
+/// A child's `rekey_time` and `life_time` (RFC 7296 §2.8): the Child SA must be rekeyed before
+/// it expires, so `life_time` exceeds `rekey_time` (default: rekey_time + 10%). With
+/// `rekey_time = 0` (never rekey) `life_time` defaults to 0 (never expire).
+fn lifetimes(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> Option<(Duration, Duration)> {
+    let rekey = match t.get("rekey_time") {
+        Some(v) => values::duration(ctx, v, &t.path_of("rekey_time")),
+        None => Some(DEFAULT_CHILD_REKEY_TIME),
+    };
+    let life = match t.get("life_time") {
+        Some(v) => Some(values::duration(ctx, v, &t.path_of("life_time"))?),
+        None => None,
+    };
+    let rekey = rekey?;
+    let default_life = rekey.saturating_add(rekey / 10);
+    match (life, t.get("life_time")) {
+        (Some(l), Some(v)) if !rekey.is_zero() && l <= rekey => {
+            ctx.error(
+                &v.span(),
+                &t.path_of("life_time"),
+                format!(
+                    "life_time {} must be longer than rekey_time {} (a Child SA is rekeyed \
+                     before it expires; allowed: more than {}, default rekey_time + 10% = {})",
+                    format_duration(l),
+                    format_duration(rekey),
+                    format_duration(rekey),
+                    format_duration(default_life)
+                ),
+            );
+            None
+        }
+        (Some(l), _) => Some((rekey, l)),
+        (None, _) => Some((rekey, default_life)),
+    }
 }

@@ -1,6 +1,7 @@
 //! The schema of `rampart.toml` (docs/config.md): the document root and `[daemon]`; connections
 //! and secrets have their own modules.
 
+mod certs;
 mod connection;
 mod daemon;
 mod secrets;
@@ -12,9 +13,9 @@ use toml::de::DeTable;
 
 use crate::error::{ConfigError, ConfigErrors, Location};
 use crate::types::{Config, DaemonConfig, LogLevel};
-use crate::walk::{as_int_in, as_str, string_list, Ctx, Table};
+use crate::walk::{as_bool, as_int_in, as_str, string_list, Ctx, Table};
 
-const ROOT_KEYS: &[&str] = &["daemon", "connections", "secrets"];
+const ROOT_KEYS: &[&str] = &["daemon", "connections", "secrets", "authorities"];
 const DAEMON_KEYS: &[&str] = &[
     "control_socket",
     "tun_name",
@@ -24,7 +25,12 @@ const DAEMON_KEYS: &[&str] = &[
     "listen",
     "control_group",
     "metrics_listen",
+    "legacy_crypto",
+    "fragment_size",
 ];
+/// Smallest `daemon.fragment_size`: the IPv4 minimum datagram every host accepts (RFC 791,
+/// RFC 7383 §2.5.1).
+const MIN_FRAGMENT_SIZE: i64 = 576;
 pub(crate) const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("error", LogLevel::Error),
     ("warn", LogLevel::Warn),
@@ -70,13 +76,25 @@ pub(crate) fn parse(file: &Path, src: &str) -> Result<Config, ConfigErrors> {
         Some(t) => parse_daemon(&mut ctx, &t),
         None => DaemonConfig::default(),
     };
-    let connections = match root.sub_table(&mut ctx, "connections") {
-        Some(t) => connection::parse_connections(&mut ctx, &t),
-        None => Vec::new(),
-    };
     let base_dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    };
+    let (authorities, have_authorities) = match root.sub_table(&mut ctx, "authorities") {
+        Some(t) => (
+            certs::parse_authorities(&mut ctx, &t, &base_dir),
+            !t.table.is_empty(),
+        ),
+        None => (Vec::new(), false),
+    };
+    let env = connection::Env {
+        legacy_crypto: daemon.legacy_crypto,
+        base_dir: &base_dir,
+        have_authorities,
+    };
+    let connections = match root.sub_table(&mut ctx, "connections") {
+        Some(t) => connection::parse_connections(&mut ctx, &t, &env),
+        None => Vec::new(),
     };
     let ike_secrets = match root.sub_table(&mut ctx, "secrets") {
         Some(t) => secrets::parse_secrets(&mut ctx, &t, &base_dir),
@@ -89,6 +107,7 @@ pub(crate) fn parse(file: &Path, src: &str) -> Result<Config, ConfigErrors> {
             daemon,
             connections,
             ike_secrets,
+            authorities,
         });
     }
     errors.sort_by_key(|e| e.location);
@@ -189,6 +208,22 @@ fn parse_daemon(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> DaemonConfig {
         let path = t.path_of("metrics_listen");
         if let Some(s) = as_str(ctx, v, &path) {
             d.metrics_listen = daemon::listen_addr(ctx, s, &v.span(), &path);
+        }
+    }
+    if let Some(v) = t.get("legacy_crypto") {
+        if let Some(b) = as_bool(ctx, v, &t.path_of("legacy_crypto")) {
+            d.legacy_crypto = b;
+        }
+    }
+    if let Some(v) = t.get("fragment_size") {
+        if let Some(n) = as_int_in(
+            ctx,
+            v,
+            &t.path_of("fragment_size"),
+            MIN_FRAGMENT_SIZE,
+            i64::from(u16::MAX),
+        ) {
+            d.fragment_size = u16::try_from(n).unwrap_or(d.fragment_size);
         }
     }
     if let Some(v) = t.get("listen") {

@@ -15,8 +15,8 @@ use crate::types::{RemoteAddr, TsSpec};
 use crate::walk::{as_str, Ctx, Span, Value};
 
 /// What an identity may look like.
-pub(crate) const ID_ALLOWED: &str = "an FQDN, user@host, an IP address, @#hex key id, \
-     or a fqdn:/email:/ipv4:/ipv6:/keyid: prefix";
+pub(crate) const ID_ALLOWED: &str = "an FQDN, user@host, an IP address, a DN like \
+     \"C=CH, O=Rampart, CN=moon\", @#hex key id, or a fqdn:/email:/ipv4:/ipv6:/keyid:/dn: prefix";
 
 /// What a traffic selector may look like.
 const TS_ALLOWED: &str = "a prefix like 203.0.113.0/24, a range like 192.0.2.1-192.0.2.9 or an \
@@ -149,16 +149,24 @@ pub(crate) fn identity(
         );
         return None;
     }
-    match Identity::from_str(s) {
+    match pki::identity_from_str(s) {
         Ok(id) => Some(Some(id)),
         Err(e) => {
+            let why = match &e {
+                pki::PkiError::BadIdentity { reason, .. } => {
+                    detail(reason, &["invalid ", "identity: "])
+                }
+                pki::PkiError::BadDn { reason, .. } => {
+                    format!("bad distinguished name: {reason}")
+                }
+                other => other.to_string(),
+            };
             ctx.error(
                 span,
                 path,
                 format!(
-                    "invalid identity '{}': {} (allowed: {ID_ALLOWED}{})",
+                    "invalid identity '{}': {why} (allowed: {ID_ALLOWED}{})",
                     s.escape_default(),
-                    detail(&e, &["invalid ", "identity: "]),
                     if allow_any { ", or \"%any\"" } else { "" }
                 ),
             );

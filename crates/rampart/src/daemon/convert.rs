@@ -1,10 +1,7 @@
-//! The TOML configuration (crate `config`) mapped onto the engine's types (crate `ike`), and
-//! the engine's credential lookup over the configured secrets.
+//! The TOML configuration (crate `config`) mapped onto the engine's types (crate `ike`). The
+//! engine's credentials are in `credentials.rs`.
 
-use std::sync::{Arc, RwLock};
-
-use crypto::SecretBytes;
-use wire::Identity;
+use std::time::Duration;
 
 /// IKE connections for the engine.
 pub fn connections(cfg: &config::Config) -> Vec<ike::IkeConfig> {
@@ -22,17 +19,48 @@ pub fn connections(cfg: &config::Config) -> Vec<ike::IkeConfig> {
                 })
                 .collect(),
             proposals: c.proposals.clone(),
-            local_id: c.local.id.clone(),
+            // With a certificate and no local.id, our identity is its subject DN: said here so
+            // that the engine asks for the certificate of exactly this connection.
+            local_id: c
+                .local
+                .id
+                .clone()
+                .or_else(|| c.local.cert.as_ref().map(|lc| lc.subject.clone())),
             remote_id: c.remote.id.clone(),
             encap: c.encap,
             dpd_delay: c.dpd_delay,
             keyingtries: c.keyingtries,
             children: c.children.iter().map(child).collect(),
-            fragmentation: true,
-            mobike: true,
+            dpd_action: match c.dpd_action {
+                config::DpdAction::Clear => ike::DpdAction::Clear,
+                config::DpdAction::Restart => ike::DpdAction::Restart,
+            },
+            rekey_time: Some(c.rekey_time),
+            unique: match c.unique {
+                config::Unique::Replace => ike::Unique::Replace,
+                config::Unique::Keep => ike::Unique::Keep,
+                config::Unique::Never => ike::Unique::Never,
+            },
+            local_auth: auth(c.local.auth),
+            remote_auth: auth(c.remote.auth),
+            fragmentation: c.fragmentation,
+            mobike: c.mobike,
             ..Default::default()
         })
         .collect()
+}
+
+fn auth(a: config::AuthMethod) -> ike::AuthKind {
+    match a {
+        config::AuthMethod::Psk => ike::AuthKind::Psk,
+        config::AuthMethod::Pubkey => ike::AuthKind::Pubkey,
+    }
+}
+
+/// A child's life time for the engine: zero (never expire) is `None`, which the engine reads
+/// as "never" only when the rekey time is zero too; config guarantees that.
+fn life_time(c: &config::Child) -> Option<Duration> {
+    (!c.life_time.is_zero()).then_some(c.life_time)
 }
 
 fn ts(v: &[config::TsSpec]) -> Vec<ike::TsConfig> {
@@ -58,41 +86,8 @@ fn child(c: &config::Child) -> ike::ChildConfig {
             config::StartAction::Start => ike::StartAction::Start,
         },
         close_action_start: c.close_action == config::CloseAction::Start,
-        ..Default::default()
-    }
-}
-
-/// PSKs from `[secrets.ike.*]`. Clones share the secrets, so the daemon can swap them on
-/// reload while the engine holds its copy.
-#[derive(Clone)]
-pub struct ConfigCredentials {
-    secrets: Arc<RwLock<config::Config>>,
-}
-
-impl ConfigCredentials {
-    /// Credentials over a configuration's secrets.
-    pub fn new(cfg: &config::Config) -> Self {
-        Self {
-            secrets: Arc::new(RwLock::new(cfg.clone())),
-        }
-    }
-
-    /// Uses the secrets of `cfg` from now on (reload).
-    pub fn replace(&self, cfg: &config::Config) {
-        match self.secrets.write() {
-            Ok(mut g) => *g = cfg.clone(),
-            Err(p) => *p.into_inner() = cfg.clone(),
-        }
-    }
-}
-
-impl ike::Credentials for ConfigCredentials {
-    fn psk(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
-        let g = match self.secrets.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        g.find_psk_opt(local, remote).cloned()
+        rekey_time: Some(c.rekey_time),
+        life_time: life_time(c),
     }
 }
 
@@ -101,6 +96,7 @@ pub fn engine_config(cfg: &config::Config) -> ike::EngineConfig {
     ike::EngineConfig {
         ike_port: cfg.daemon.ike_port,
         natt_port: cfg.daemon.natt_port,
+        fragment_size: usize::from(cfg.daemon.fragment_size),
         ..ike::EngineConfig::default()
     }
 }

@@ -5,6 +5,7 @@
 
 mod control_server;
 mod convert;
+mod credentials;
 mod datapath;
 mod events;
 mod listings;
@@ -101,7 +102,7 @@ fn first_remote(cfg: &config::Config, conn: &str) -> Option<IpAddr> {
 struct Daemon {
     cfg: config::Config,
     engine: Engine,
-    creds: convert::ConfigCredentials,
+    creds: credentials::ConfigCredentials,
     dp: DataPath,
     sockets: Arc<Sockets>,
     routes: Routes,
@@ -171,7 +172,7 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
 
-    let creds = convert::ConfigCredentials::new(&cfg);
+    let creds = credentials::ConfigCredentials::new(&cfg)?;
     let engine = Engine::new(
         convert::engine_config(&cfg),
         convert::connections(&cfg),

@@ -2,13 +2,15 @@
 //! errors is refused whole (the running configuration stays); otherwise the engine gets the
 //! new connections (`Engine::update_connections` keeps the SAs of unchanged ones and deletes
 //! those of removed or changed ones), the secrets and log levels are replaced, and added or
-//! changed connections with `start_action = "start"` are initiated. `[daemon]` keys other
+//! changed connections with `start_action = "start"` are initiated. Certificates, keys, CAs
+//! and CRLs are re-read with the file and apply from the next authentication. `[daemon]` keys other
 //! than `log_level` need a restart: they keep their running values and the answer names them.
 
 use std::time::Instant;
 
 use control::{ControlError, ErrorCode, ReloadResult};
 
+use super::credentials::ConfigCredentials;
 use super::{convert, notify, Daemon};
 
 /// The `[daemon]` keys whose new value would need a restart, by name.
@@ -26,6 +28,7 @@ fn restart_needed(old: &config::DaemonConfig, new: &config::DaemonConfig) -> Vec
     check("listen", old.listen == new.listen);
     check("control_group", old.control_group == new.control_group);
     check("metrics_listen", old.metrics_listen == new.metrics_listen);
+    check("fragment_size", old.fragment_size == new.fragment_size);
     v
 }
 
@@ -74,16 +77,27 @@ impl Daemon {
                 ),
             )
         })?;
+        // Certificates, keys, CAs and CRLs as the engine will use them, before anything changes.
+        let creds = ConfigCredentials::prepare(&new).map_err(|e| {
+            tracing::error!("reload refused, the running configuration stays: {e}");
+            ControlError::new(
+                ErrorCode::InvalidConfig,
+                format!("{e}\n(the running configuration stays in force)"),
+            )
+        })?;
         notify::reloading();
         let restart = restart_needed(&self.cfg.daemon, &new.daemon);
-        // Keys that need a restart keep their running values; log levels apply now.
+        // Keys that need a restart keep their running values; log levels and legacy_crypto
+        // (already applied to the new file's proposals) apply now.
         let log_level = new.daemon.log_level;
         let log_subsystems = std::mem::take(&mut new.daemon.log_subsystems);
+        let legacy_crypto = new.daemon.legacy_crypto;
         new.daemon = self.cfg.daemon.clone();
         new.daemon.log_level = log_level;
         new.daemon.log_subsystems = log_subsystems;
+        new.daemon.legacy_crypto = legacy_crypto;
         self.log.set(&new.daemon);
-        self.creds.replace(&new);
+        self.creds.replace(creds);
         let report = self
             .engine
             .update_connections(Instant::now(), convert::connections(&new));
