@@ -93,8 +93,12 @@ PIDS+=("$(cat "$W/iperf3.pid")")
 
 # ---- strongSwan (one charon per namespace, as /work/shared/lab/charon.sh does)
 swan_start() { # gw local remote local_ts remote_ts
-  local g=$1 D=$W/$1-swan
+  local g=$1 D=$W/$1-swan sub
   rm -rf "$D"; mkdir -p "$D/run"
+  # swanctl --load-all looks into these (as /work/shared/lab/charon.sh prepares them).
+  for sub in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
+    mkdir -p "$D/$sub"
+  done
   cat > "$D/strongswan.conf" <<EOF
 charon {
   load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink socket-default vici
@@ -126,7 +130,7 @@ EOF
   PIDS+=("$!")
   eval "SWAN_PID_$g=$!"
   for _ in $(seq 50); do [ -S "$D/run/charon.vici" ] && break; sleep 0.1; done
-  swanctl --load-all --uri "unix://$D/run/charon.vici" --file "$D/swanctl.conf" >/dev/null
+  swanctl --load-all --uri "unix://$D/run/charon.vici" --file "$D/swanctl.conf" >/dev/null 2>&1
 }
 swan_initiate() {
   swanctl --initiate --child net --uri "unix://$W/$1-swan/run/charon.vici" >/dev/null
