@@ -122,9 +122,22 @@ impl Capture {
 
     /// Packets that are neither IKE/NAT-T (UDP 500/4500) nor link housekeeping (ARP, neighbour
     /// discovery, MLD): between two gateways whose only business is the tunnel this must be empty.
+    /// A kernel's ICMP "port unreachable" about UDP 500/4500 is not foreign: it answers an IKE or
+    /// ESP-in-UDP datagram that arrived after a peer's daemon stopped (e.g. our reply to its
+    /// DELETE), and carries nothing of the protected traffic.
     #[track_caller]
     pub fn foreign_packets(&self) -> Vec<String> {
         self.lines(&format!("not {IKE_OR_NATT} and not {LINK_NOISE}"))
+            .into_iter()
+            .filter(|l| {
+                let late_reply = l.contains("unreachable port")
+                    && (l.contains("udp port 4500")
+                        || l.contains("udp port 500")
+                        || l.contains("udp port isakmp")
+                        || l.contains("udp port ipsec-nat-t"));
+                !late_reply
+            })
+            .collect()
     }
 
     /// How many ESP-in-UDP packets were captured.
