@@ -729,6 +729,36 @@ fn rampart_pair_with_certificates_and_crl_reload() {
         assert!(n >= 2, "{a} sent {n} SKF fragments:\n{}", skf.join("\n"));
     }
 
+    // The operator sees our certificate (with its key), the intermediate we send, the CA.
+    let Peer::Rampart(d) = &r1 else {
+        unreachable!()
+    };
+    let out = d.cli(&["list-certs", "--json"]);
+    assert!(out.ok(), "rampart list-certs: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let listed: Vec<(String, bool)> = v["certificates"]
+        .as_array()
+        .expect("certificates")
+        .iter()
+        .map(|c| {
+            (
+                c["subject"].as_str().unwrap_or_default().to_string(),
+                c["has_private_key"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want = [
+        ("C=CH, O=Rampart Test, CN=gw1", true),
+        ("C=CH, O=Rampart Test, CN=Intermediate CA", false),
+        ("C=CH, O=Rampart Test, CN=Root CA", false),
+    ];
+    assert_eq!(
+        listed,
+        want.map(|(s, k)| (s.to_string(), k)),
+        "{}",
+        out.stdout
+    );
+
     // Revoke gw2 and reload gw1: the running SA stays (nothing in the connection changed),
     // gw2's next authentication is refused.
     write(&crl_path, crl(&p.inter, 2, &[&f2.serial]).as_bytes());

@@ -143,6 +143,31 @@ impl Store {
     }
 }
 
+/// A certificate for `list_certs`.
+fn cert_info(c: &pki::Certificate, has_private_key: bool) -> control::CertInfo {
+    control::CertInfo {
+        kind: if c.is_ca() { "ca" } else { "end_entity" }.into(),
+        subject: c.subject().to_string(),
+        issuer: c.issuer().to_string(),
+        serial: c.serial().iter().map(|b| format!("{b:02x}")).collect(),
+        not_before: rfc3339(c.not_before()),
+        not_after: rfc3339(c.not_after()),
+        subject_alt_names: c
+            .subject_alt_names()
+            .iter()
+            .map(pki::identity_to_string)
+            .collect(),
+        has_private_key,
+    }
+}
+
+/// RFC 3339 UTC (`2026-11-27T05:58:46Z`) from pki's `2026-11-27 05:58:46 UTC`.
+fn rfc3339(t: SystemTime) -> String {
+    let s = pki::fmt_time(t);
+    let s = s.strip_suffix(" UTC").unwrap_or(&s);
+    format!("{}Z", s.replacen(' ', "T", 1))
+}
+
 /// The daemon's credentials. Clones share the store.
 #[derive(Clone)]
 pub struct ConfigCredentials {
@@ -180,6 +205,32 @@ impl ConfigCredentials {
             Ok(mut g) => *g = p.0,
             Err(poisoned) => *poisoned.into_inner() = p.0,
         }
+    }
+
+    /// `list_certs` (docs/control.md): our end entities (with their keys), the intermediates
+    /// we send, and the trusted CAs, each once.
+    pub fn list_certs(&self) -> control::ListCertsResult {
+        let g = self.read();
+        let mut out: Vec<control::CertInfo> = Vec::new();
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut push = |der: &[u8], has_key: bool| {
+            if seen.iter().any(|d| d == der) {
+                return;
+            }
+            seen.push(der.to_vec());
+            if let Ok(c) = pki::Certificate::from_der(der) {
+                out.push(cert_info(&c, has_key));
+            }
+        };
+        for l in &g.locals {
+            for (i, der) in l.local.chain.iter().enumerate() {
+                push(der, i == 0);
+            }
+        }
+        for ca in g.trust.cas() {
+            push(ca.der(), false);
+        }
+        control::ListCertsResult { certificates: out }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
@@ -366,6 +417,26 @@ crls = ["ca.crl"]
         let vk = crypto::sign::VerifyingKey::from_spki(ee.spki_der()).unwrap();
         assert!(vk.verify(scheme, b"octets", &sig).is_ok());
         assert_eq!(engine_copy.ca_hashes(), vec![root.certificate().key_hash()]);
+        let listed = creds.list_certs().certificates;
+        let kinds: Vec<(&str, &str, bool)> = listed
+            .iter()
+            .map(|c| (c.kind.as_str(), c.subject.as_str(), c.has_private_key))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("end_entity", "C=CH, O=Rampart Test, CN=a", true),
+                ("end_entity", "C=CH, O=Rampart Test, CN=b", true),
+                ("ca", "C=CH, O=Rampart Test, CN=Root CA", false),
+            ]
+        );
+        assert_eq!(listed[0].serial, "01");
+        assert_eq!(listed[0].subject_alt_names, ["a.example.org"]);
+        assert!(
+            listed[0].not_after.ends_with('Z') && listed[0].not_after.as_bytes()[10] == b'T',
+            "{}",
+            listed[0].not_after
+        );
 
         // The peer: verified, identity checked.
         let peer_id = Identity::Fqdn("peer.example.org".into());

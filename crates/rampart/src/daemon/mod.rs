@@ -414,7 +414,7 @@ impl Daemon {
                 json(&control::ListSasResult { ike_sas: all })
             }
             Command::ListConns => json(&listings::list_conns(&self.cfg, &self.engine, now)),
-            Command::ListCerts => json(&control::ListCertsResult::default()),
+            Command::ListCerts => json(&self.creds.list_certs()),
             Command::ListPools => json(&control::ListPoolsResult::default()),
             Command::ListAlgs => json(&listings::list_algs()),
             Command::Stats => json(&listings::stats(
