@@ -82,8 +82,10 @@ fn operator_config_check_table_of_broken_files() {
         (
             "log_level = \"info,ike=debug\"",
             "log_level = \"info,ike=loud\"",
-            &[":2:13: daemon.log_level: unknown level 'loud' for 'ike' (allowed: error, warn, \
-               info, debug, trace)"],
+            &[
+                ":2:13: daemon.log_level: unknown level 'loud' for 'ike' (allowed: error, warn, \
+               info, debug, trace)",
+            ],
         ),
         (
             "\"198.51.100.0/24\"",
@@ -93,8 +95,10 @@ fn operator_config_check_table_of_broken_files() {
         (
             "auth = \"psk\"\nid = \"moon",
             "auth = \"eap\"\nid = \"moon",
-            &[":7:8: connections.net2net.local.auth: 'eap' is not supported yet (allowed: psk, \
-               pubkey)"],
+            &[
+                ":7:8: connections.net2net.local.auth: 'eap' is not supported yet (allowed: psk, \
+               pubkey)",
+            ],
         ),
     ];
     for (from, to, want) in cases {
