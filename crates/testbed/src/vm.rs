@@ -148,7 +148,7 @@ pub fn parse_results(text: &str) -> (Vec<VmResult>, bool) {
 /// One boot: the script and what goes with it.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
-    /// Names the work dir (`/tmp/rampart-tests/<prefix>`); short, unique per test.
+    /// Names the work dir (`/tmp/rampart-tests/<prefix>-<pid>`); short, unique per test.
     pub prefix: String,
     /// The test script; the guest runs it as `/vm/test.sh` (with `/vm/lib.sh` beside it).
     pub script: PathBuf,
@@ -209,7 +209,7 @@ impl Vm {
 
     /// Boots the guest with `script` (and `rampart_bin` as `/vm/rampart`), waits until it powers
     /// off or `timeout` passes, and returns its results and console. The work dir is
-    /// `/tmp/rampart-tests/vm` (see [`Vm::run_with`] to choose it and to add data files).
+    /// `/tmp/rampart-tests/vm-<pid>` (see [`Vm::run_with`] to choose it and to add data files).
     pub fn run(
         &self,
         script: &Path,
@@ -228,7 +228,9 @@ impl Vm {
     /// Boots the guest as `spec` says. Errors are the harness's (cannot stage the files, cannot
     /// start qemu); what happened in the guest is in the outcome (a timeout included).
     pub fn run_with(&self, spec: &RunSpec) -> Result<VmOutcome, VmError> {
-        let dir = TestDir::new(&spec.prefix);
+        // The PID keeps two checkouts' runs of the same test (a developer's and a CI clone's)
+        // apart: each boot copies ~25 MB and writes its own logs.
+        let dir = TestDir::new(&format!("{}-{}", spec.prefix, std::process::id()));
         let stage = dir.subdir("stage");
         stage_files(&stage, spec)?;
         let initrd = dir.path().join("initrd.cpio");
