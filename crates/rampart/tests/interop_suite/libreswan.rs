@@ -146,9 +146,13 @@ fn case(prefix: &str, libreswan_initiates: bool, certs_of: Option<KeyKind>) {
 
     if libreswan_initiates {
         // Libreswan cannot install the child it negotiated (no ESP in this kernel).
+        let xfrm_failed = testbed::wait_until(Duration::from_secs(10), || {
+            p.log().contains("Function not implemented")
+        });
         assert!(
-            summary.contains("Function not implemented"),
-            "expected Libreswan's XFRM failure:\n{summary}"
+            xfrm_failed,
+            "expected Libreswan's XFRM failure:\n{}",
+            p.log_summary()
         );
     } else {
         // Libreswan refused the child (it cannot install it) but keeps the IKE SA.
