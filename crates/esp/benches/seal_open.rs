@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
 use criterion::{criterion_group, Criterion, Throughput};
-use nix::time::{clock_gettime, ClockId};
 use crypto::{Cipher, EncrAlg, EncrId, IntegId, SecretBytes};
 use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
+use nix::time::{clock_gettime, ClockId};
 
 const INNER: usize = 1400;
 
@@ -185,25 +185,27 @@ fn bench(c: &mut Criterion) {
             );
             let mut n = 0u64;
             g.bench_function(format!("raw_aead/{suite}"), |bench| {
-                bench.iter_custom(|iters| cpu_time(iters, || {
-                    n += 1;
-                    let mut nonce = [0u8; 12];
-                    nonce[4..].copy_from_slice(&n.to_be_bytes());
-                    let tag = key
-                        .seal_in_place_separate_tag(
+                bench.iter_custom(|iters| {
+                    cpu_time(iters, || {
+                        n += 1;
+                        let mut nonce = [0u8; 12];
+                        nonce[4..].copy_from_slice(&n.to_be_bytes());
+                        let tag = key
+                            .seal_in_place_separate_tag(
+                                Nonce::assume_unique_for_key(nonce),
+                                Aad::from(&aad),
+                                black_box(&mut buf),
+                            )
+                            .expect("seal");
+                        key.open_in_place_separate_tag(
                             Nonce::assume_unique_for_key(nonce),
                             Aad::from(&aad),
+                            tag.as_ref(),
                             black_box(&mut buf),
                         )
-                        .expect("seal");
-                    key.open_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(nonce),
-                        Aad::from(&aad),
-                        tag.as_ref(),
-                        black_box(&mut buf),
-                    )
-                    .expect("open");
-                }))
+                        .expect("open");
+                    })
+                })
             });
         } else {
             let cipher = Cipher::new(encr, integ, k.encr_key.as_slice(), k.integ_key.as_slice())
@@ -211,15 +213,17 @@ fn bench(c: &mut Criterion) {
             let mut iv = vec![7u8; cipher.iv_len()];
             let mut icv = vec![0u8; cipher.icv_len()];
             g.bench_function(format!("raw_cbc_hmac/{suite}"), |bench| {
-                bench.iter_custom(|iters| cpu_time(iters, || {
-                    iv[0] = iv[0].wrapping_add(1);
-                    cipher
-                        .seal(&aad, &iv, black_box(&mut buf), &mut icv)
-                        .expect("seal");
-                    cipher
-                        .open(&aad, &iv, black_box(&mut buf), &icv)
-                        .expect("open");
-                }))
+                bench.iter_custom(|iters| {
+                    cpu_time(iters, || {
+                        iv[0] = iv[0].wrapping_add(1);
+                        cipher
+                            .seal(&aad, &iv, black_box(&mut buf), &mut icv)
+                            .expect("seal");
+                        cipher
+                            .open(&aad, &iv, black_box(&mut buf), &icv)
+                            .expect("open");
+                    })
+                })
             });
         }
     }

@@ -9,9 +9,9 @@ use wire::esp::{parse_trailer, EspHeader, ESP_HEADER_LEN};
 use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE};
 use wire::ip::selector_fields;
 
+use crate::dataplane::Child;
 use crate::replay::ReplayCheck;
 use crate::spd::inbound_matches;
-use crate::dataplane::Child;
 use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// What `decapsulate` accepted.

@@ -7,8 +7,8 @@ use wire::esp::{emit_trailer, EspHeader, ESP_HEADER_LEN, ESP_TRAILER_LEN};
 use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 use wire::ip::selector_fields;
 
-use crate::spd::outbound_matches;
 use crate::dataplane::Child;
+use crate::spd::outbound_matches;
 use crate::{DataPlane, DropReason, Snapshot};
 
 /// The largest ESP packet we build: the largest UDP payload over IPv4 (65535 − 20 − 8).
@@ -96,7 +96,17 @@ impl Snapshot<'_> {
         // is taken before sealing (atomically: several workers send on one SA) and never
         // reused, even if this packet fails.
         let seq = sa.next_seq().ok_or(DropReason::SeqExhausted)?;
-        let r = self.seal(child, seq, inner, next_header, pad, ct_len, total, out, start);
+        let r = self.seal(
+            child,
+            seq,
+            inner,
+            next_header,
+            pad,
+            ct_len,
+            total,
+            out,
+            start,
+        );
         if r.is_err() {
             sa.count_unsent();
         }
