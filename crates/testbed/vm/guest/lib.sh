@@ -47,8 +47,9 @@ wait_for() {
   done
 }
 
-# vm_boot : loads the modules the image lists in /etc/vm-modules (build-image.sh: ESP, AH, XFRM,
-# the crypto XFRM asks for, veth, tun) in one modprobe call, then builds the network.
+# vm_boot : loads the modules the image lists in /etc/vm-modules (build-image.sh: veth, tun, the
+# XFRM user API, ESP and AH) in one modprobe call, then builds the network. The kernel loads the
+# crypto modules an SA names by itself, on demand.
 vm_boot() {
   mkdir -p $VM_LOG /vm/run
   # shellcheck disable=SC2046
