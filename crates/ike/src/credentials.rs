@@ -67,6 +67,11 @@ pub trait Credentials: Send {
         Vec::new()
     }
 
+    /// A readable form of an identity for logs (e.g. a DN as `C=CH, O=..., CN=...`).
+    fn describe(&self, id: &Identity) -> String {
+        id.to_string()
+    }
+
     /// The password of EAP user `user` (a server checking a client, or our own as a client).
     fn eap_password(&self, user: &str) -> Option<zeroize::Zeroizing<String>> {
         let _ = user;

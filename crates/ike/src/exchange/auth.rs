@@ -188,7 +188,7 @@ impl Engine {
                 }
                 let cert = self
                     .creds
-                    .verify_peer(peer, certs, CertUsage::Any)
+                    .verify_peer(peer, certs, Self::cert_usage(sa))
                     .map_err(|e| format!("certificate of '{peer}' refused: {e}"))?;
                 let octets = signed_octets(keys.prf, message, nonce, sk_p.as_slice(), peer);
                 let scheme = verify_auth(&cert.spki, auth, &octets).map_err(|e| {
@@ -281,6 +281,19 @@ impl Engine {
         sa.state = IkeState::AuthSent;
         self.send_request(sa, now, RequestKind::Auth, ExchangeType::IkeAuth, &inner);
         true
+    }
+
+    /// What the peer's certificate must allow: a client asking us for a virtual IP checks the
+    /// server (serverAuth), a server handing out addresses checks its clients (clientAuth),
+    /// net-to-net gateways accept either (RFC 4945 §5.1.3.12).
+    fn cert_usage(sa: &IkeSa) -> CertUsage {
+        if sa.initiator && !sa.cfg.vips.is_empty() {
+            CertUsage::Server
+        } else if !sa.initiator && !sa.cfg.pools.is_empty() {
+            CertUsage::Client
+        } else {
+            CertUsage::Any
+        }
     }
 
     /// CERTREQ naming our trusted CAs (RFC 7296 §3.7), when the peer must use a certificate.
@@ -398,8 +411,8 @@ impl Engine {
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
         }
-        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idi}] with {}",
-            sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{}]...{}[{}] with {}",
+            sa.local, self.creds.describe(&our_id), sa.remote, self.creds.describe(idi), sa.suite.map_or(String::new(), |s| s.to_string()));
         self.stats.ike_established += 1;
         self.events.push_back(Event::IkeSaUp {
             ike_sa: id,
@@ -585,7 +598,12 @@ impl Engine {
         if let Some(n) = error_notify(inner) {
             if !is_child_error(n) {
                 if n == NotifyType::AUTHENTICATION_FAILED {
-                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer refused our authentication: AUTHENTICATION_FAILED (check the pre-shared key and identities)");
+                    let hint = match sa.cfg.local_auth {
+                        AuthKind::Psk => "check the pre-shared key and identities",
+                        AuthKind::Pubkey => "check our certificate, whether the peer trusts its CA and CRLs, and the identities",
+                        AuthKind::Eap => "check the user name and password",
+                    };
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer refused our authentication: AUTHENTICATION_FAILED ({hint})");
                 } else {
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer answered {n} to IKE_AUTH");
                 }
@@ -675,8 +693,8 @@ impl Engine {
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
         }
-        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{our_id}]...{}[{idr}] with {}",
-            sa.local, sa.remote, sa.suite.map_or(String::new(), |s| s.to_string()));
+        tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{}]...{}[{}] with {}",
+            sa.local, self.creds.describe(&our_id), sa.remote, self.creds.describe(idr), sa.suite.map_or(String::new(), |s| s.to_string()));
         self.stats.ike_established += 1;
         self.events.push_back(Event::IkeSaUp {
             ike_sa: id,

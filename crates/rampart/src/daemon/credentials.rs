@@ -242,6 +242,10 @@ impl ConfigCredentials {
 }
 
 impl ike::Credentials for ConfigCredentials {
+    fn describe(&self, id: &Identity) -> String {
+        pki::identity_to_string(id)
+    }
+
     fn psk(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
         self.read().cfg.find_psk_opt(local, remote).cloned()
     }

@@ -319,7 +319,10 @@ impl Daemon {
                 {
                     *local = Some(s.local);
                     *remote = Some(s.remote);
-                    *remote_id = s.remote_id.map(|i| i.to_string()).unwrap_or_default();
+                    *remote_id = s
+                        .remote_id
+                        .map(|i| pki::identity_to_string(&i))
+                        .unwrap_or_default();
                 }
             }
             self.bus.publish(out);

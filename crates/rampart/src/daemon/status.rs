@@ -21,8 +21,14 @@ pub fn status(engine: &Engine, dp: &super::datapath::DataPath, now: Instant) -> 
             initiator: sa.initiator,
             local: sa.local,
             remote: sa.remote,
-            local_id: sa.local_id.map(|i| i.to_string()).unwrap_or_default(),
-            remote_id: sa.remote_id.map(|i| i.to_string()).unwrap_or_default(),
+            local_id: sa
+                .local_id
+                .map(|i| pki::identity_to_string(&i))
+                .unwrap_or_default(),
+            remote_id: sa
+                .remote_id
+                .map(|i| pki::identity_to_string(&i))
+                .unwrap_or_default(),
             spi_i: sa.spi_i,
             spi_r: sa.spi_r,
             proposal: sa.suite.map(|s| s.to_string()).unwrap_or_default(),
