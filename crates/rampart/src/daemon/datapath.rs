@@ -113,3 +113,27 @@ fn fatal(e: &std::io::Error) -> bool {
         Some(libc::EBADF) | Some(libc::EBADFD) | Some(libc::ENODEV) | Some(libc::ENXIO)
     )
 }
+
+/// The data plane's view of a Child SA the engine negotiated (RFC 4301 §4.4.2): selectors,
+/// outer addresses, both SAs' keys and the data-plane settings.
+pub fn child_sa_config(c: &ike::ChildSaInstall) -> esp::ChildSaConfig {
+    let keys = |k: &ike::SaKeys| esp::SaKeys {
+        spi: k.spi,
+        encr: c.suite.encr,
+        integ: c.suite.integ,
+        encr_key: k.encr_key.clone(),
+        integ_key: k.integ_key.clone(),
+    };
+    esp::ChildSaConfig {
+        id: c.child.0,
+        mode: esp::Mode::Tunnel,
+        local_ts: c.local_ts.clone(),
+        remote_ts: c.remote_ts.clone(),
+        local: c.local,
+        remote: c.remote,
+        encap: c.encap,
+        inbound: keys(&c.inbound),
+        outbound: keys(&c.outbound),
+        replay_window: esp::ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+    }
+}

@@ -41,7 +41,6 @@ const TUN_MTU: u16 = 1400;
 /// How long shutdown waits for the peers to answer our DELETEs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// Anti-replay window (RFC 4303 §3.4.3).
-const REPLAY_WINDOW: u32 = 64;
 /// Control requests queued for the engine task before clients wait.
 const CONTROL_QUEUE: usize = 64;
 
@@ -332,25 +331,7 @@ impl Daemon {
     async fn apply(&mut self, ev: Event) {
         match ev {
             Event::ChildSaUp(c) => {
-                let keys = |k: &ike::SaKeys| esp::SaKeys {
-                    spi: k.spi,
-                    encr: c.suite.encr,
-                    integ: c.suite.integ,
-                    encr_key: k.encr_key.clone(),
-                    integ_key: k.integ_key.clone(),
-                };
-                let cfg = esp::ChildSaConfig {
-                    id: c.child.0,
-                    mode: esp::Mode::Tunnel,
-                    local_ts: c.local_ts.clone(),
-                    remote_ts: c.remote_ts.clone(),
-                    local: c.local,
-                    remote: c.remote,
-                    encap: c.encap,
-                    inbound: keys(&c.inbound),
-                    outbound: keys(&c.outbound),
-                    replay_window: REPLAY_WINDOW,
-                };
+                let cfg = datapath::child_sa_config(&c);
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
                         self.routes
