@@ -4,13 +4,13 @@
 # 1. installs the system packages the namespace tests need, if missing (root + apt only);
 # 2. cargo fmt --check, cargo clippy -D warnings, cargo test --workspace (namespace tests need
 #    root: without it they print SKIPPED, and under CI=true they fail);
-# 3. each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 60), if fuzz/ exists.
+# 3. each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 30; longer runs: FUZZ_SECONDS=600), if fuzz/ exists.
 # Every step runs even if an earlier one failed; the summary lists the failures; the exit status
 # is nonzero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # strongSwan with the plugins testbed's strongswan.conf loads (kernel-libipsec: extra-plugins of
 # libcharon; gcm, openssl: standard; curve25519, chapoly: extra), and the network tools.
 # debootstrap, cpio, zstd: the qemu guest image of the VM tests (crates/testbed/vm).
