@@ -89,6 +89,14 @@ pub struct ChildSaInstall {
     pub outbound_now: bool,
 }
 
+impl ChildSaInstall {
+    /// Extended Sequence Numbers were negotiated (the ESN transform, RFC 7296 §3.3.2 type 5,
+    /// RFC 4304): the data plane keeps 64-bit sequence numbers.
+    pub fn esn(&self) -> bool {
+        self.suite.esn == Some(crypto::EsnId::Esn)
+    }
+}
+
 /// Events for the driver, in the order they happened. New kinds may be added: drivers ignore
 /// what they do not know.
 #[derive(Debug, Clone)]

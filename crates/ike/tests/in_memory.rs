@@ -90,6 +90,29 @@ fn establishes_aes_cbc_sha256_ecp256() {
     assert_eq!(ca.outbound.integ_key.len(), 32);
 }
 
+/// ESN (RFC 4304) is negotiated like any transform: both offer it → on; the responder does not
+/// accept it → the initiator's `noesn` alternative is chosen; nobody asks → off.
+#[test]
+fn esn_is_negotiated() {
+    let child_esn = |a_esp: &str, b_esp: &str| {
+        let (a, mut b) = default_pair(&[GCM], &[a_esp]);
+        b.children[0].esp_proposals = vec![esp(b_esp)];
+        let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        assert_tunnel(&sim);
+        let (ca, cb) = (child_up(&sim.events_a), child_up(&sim.events_b));
+        assert_eq!(ca.esn(), cb.esn(), "both ends agree");
+        ca.esn()
+    };
+    assert!(child_esn("aes256gcm16-esn", "aes256gcm16-esn"));
+    assert!(!child_esn("aes256gcm16-esn-noesn", "aes256gcm16"));
+    // The responder picks by its own order among what the initiator offers.
+    assert!(child_esn("aes256gcm16-noesn-esn", "aes256gcm16-esn-noesn"));
+    assert!(!child_esn("aes256gcm16-esn-noesn", "aes256gcm16-noesn-esn"));
+    assert!(!child_esn("aes256gcm16", "aes256gcm16"));
+}
+
 #[test]
 fn responder_picks_its_own_preference() {
     let (a, mut b) = default_pair(&[CBC, GCM], &["aes128-sha256", "aes256gcm16"]);

@@ -92,7 +92,6 @@ impl DataPath {
     }
 
     /// Per-reason drop counters of the data plane.
-    #[allow(dead_code)]
     pub fn drop_counters(&self) -> esp::DropCounters {
         self.dp.drop_counters()
     }

@@ -154,8 +154,8 @@ pub fn stats(engine: &Engine, n: DaemonNumbers, now: Instant) -> StatsResult {
     }
 }
 
-/// `counters`: the engine's handshake counters and every Child SA's traffic. Drop counters
-/// are `null` until the data path reports them.
+/// `counters`: the engine's handshake counters, every Child SA's traffic and the data plane's
+/// drops per reason (`esp::DropReason::name`, zeros included).
 pub fn counters(engine: &Engine, dp: &DataPath, now: Instant) -> CountersResult {
     let st = engine.stats();
     let mut children = Vec::new();
@@ -187,6 +187,11 @@ pub fn counters(engine: &Engine, dp: &DataPath, now: Instant) -> CountersResult 
             down: st.ike_down.clone(),
         },
         children,
-        drops: None,
+        drops: Some(
+            dp.drop_counters()
+                .iter()
+                .map(|(r, n)| (r.name().to_string(), n))
+                .collect(),
+        ),
     }
 }
