@@ -1,10 +1,10 @@
 //! PSK lookup (docs/config.md "Lookup of a PSK"), for IKE_AUTH with shared keys
-//! (RFC 7296 §2.15).
+//! (RFC 7296 §2.15), and the EAP password lookup (RFC 7296 §2.16).
 
 use crypto::SecretBytes;
 use wire::Identity;
 
-use crate::types::{Config, IkeSecret};
+use crate::types::{AuthMethod, Config, Connection, IkeSecret, Pool};
 
 impl IkeSecret {
     /// True when `ids` names `id` (FQDN and RFC 822 compare case-insensitively).
@@ -18,14 +18,60 @@ impl Config {
     /// entry whose `ids` contain both; failing that, one containing the peer's; failing that,
     /// one containing ours; failing that, one with an empty `ids` list. Within a rank the
     /// first in file order wins.
+    ///
+    /// Road warriors: when `local` is our identity in a connection with `remote.auth = "psk"`
+    /// and `remote.id = "%any"` ([`Config::psk_needs_peer_id`]), only the first two ranks
+    /// apply: the key must name the client. A key found by our identity alone (or an empty
+    /// `ids`) would be one every client knows, and any of them could pose as the server.
     pub fn find_psk(&self, local: &Identity, remote: &Identity) -> Option<&SecretBytes> {
         let s = &self.ike_secrets;
+        let strict = self.psk_needs_peer_id(local);
         s.iter()
             .find(|e| e.has_id(local) && e.has_id(remote))
             .or_else(|| s.iter().find(|e| e.has_id(remote)))
-            .or_else(|| s.iter().find(|e| e.has_id(local)))
-            .or_else(|| s.iter().find(|e| e.ids.is_empty()))
+            .or_else(|| {
+                (!strict)
+                    .then(|| s.iter().find(|e| e.has_id(local)))
+                    .flatten()
+            })
+            .or_else(|| {
+                (!strict)
+                    .then(|| s.iter().find(|e| e.ids.is_empty()))
+                    .flatten()
+            })
             .map(|e| &e.secret)
+    }
+
+    /// True when `local` may be our identity in a road-warrior PSK connection (`remote.auth =
+    /// "psk"`, `remote.id = "%any"`): its `local.id`, or any IP address identity when it has
+    /// none (then our identity is the address the client reached).
+    pub fn psk_needs_peer_id(&self, local: &Identity) -> bool {
+        self.connections.iter().any(|c| {
+            c.remote.auth == AuthMethod::Psk
+                && c.remote.id.is_none()
+                && match &c.local.id {
+                    Some(id) => id.matches(local),
+                    None => matches!(local, Identity::Ipv4(_) | Identity::Ipv6(_)),
+                }
+        })
+    }
+
+    /// The password of EAP user `user` (`[secrets.eap.*]`, exact match), as text.
+    pub fn eap_password(&self, user: &str) -> Option<&SecretBytes> {
+        self.eap_secrets
+            .iter()
+            .find(|e| e.user == user)
+            .map(|e| &e.secret)
+    }
+
+    /// The pool named `name`.
+    pub fn pool(&self, name: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.name == name)
+    }
+
+    /// Connections that hand out virtual IPs (`pools` not empty).
+    pub fn pool_connections(&self) -> impl Iterator<Item = &Connection> {
+        self.connections.iter().filter(|c| !c.pools.is_empty())
     }
 
     /// [`Config::find_psk`] when the peer's identity may not be known yet (an initiator whose
@@ -69,6 +115,8 @@ mod tests {
             connections: Vec::new(),
             ike_secrets: secrets,
             authorities: Vec::new(),
+            pools: Vec::new(),
+            eap_secrets: Vec::new(),
         }
     }
 

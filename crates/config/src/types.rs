@@ -33,6 +33,8 @@ pub const DEFAULT_IKE_REKEY_TIME: Duration = Duration::from_secs(4 * 3600);
 pub const DEFAULT_CHILD_REKEY_TIME: Duration = Duration::from_secs(3600);
 /// Default `daemon.fragment_size` (RFC 7383 §2.5.1: 1280 fits every IPv6 path).
 pub const DEFAULT_FRAGMENT_SIZE: u16 = 1280;
+/// Default `daemon.state_dir` (virtual-IP leases).
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/rampart";
 
 /// A whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,10 @@ pub struct Config {
     pub ike_secrets: Vec<IkeSecret>,
     /// `[authorities.NAME]`: trusted CAs and their CRLs, in file order.
     pub authorities: Vec<Authority>,
+    /// `[pools.NAME]`: virtual-IP address pools, in file order.
+    pub pools: Vec<Pool>,
+    /// `[secrets.eap.NAME]`: EAP users, in file order.
+    pub eap_secrets: Vec<EapSecret>,
 }
 
 /// `[daemon]`: process-wide settings.
@@ -76,6 +82,8 @@ pub struct DaemonConfig {
     pub legacy_crypto: bool,
     /// Largest IP datagram of an IKE message once fragmentation is negotiated (RFC 7383 §2.5.1).
     pub fragment_size: u16,
+    /// Where the daemon keeps state across restarts (virtual-IP leases); absolute.
+    pub state_dir: PathBuf,
 }
 
 impl Default for DaemonConfig {
@@ -91,6 +99,7 @@ impl Default for DaemonConfig {
             metrics_listen: None,
             legacy_crypto: false,
             fragment_size: DEFAULT_FRAGMENT_SIZE,
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             listen: vec![
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -199,6 +208,15 @@ pub struct Connection {
     pub remote: AuthConfig,
     /// Child SAs (at least one), in file order.
     pub children: Vec<Child>,
+    /// Responder: names of `[pools.NAME]` to assign virtual IPs from (RFC 7296 §2.19), in
+    /// order; empty = none.
+    pub pools: Vec<String>,
+    /// Responder: DNS servers pushed with the virtual IPs (INTERNAL_IP4_DNS / INTERNAL_IP6_DNS,
+    /// RFC 7296 §3.15.1).
+    pub dns: Vec<IpAddr>,
+    /// Initiator: virtual IPs to request (CFG_REQUEST, RFC 7296 §3.15.4): `0.0.0.0` / `::`
+    /// for any address of that family, or a specific one. At most one per family.
+    pub vips: Vec<IpAddr>,
 }
 
 impl Connection {
@@ -271,6 +289,9 @@ pub struct AuthConfig {
     pub id: Option<Identity>,
     /// Local side with `auth = "pubkey"`: our certificate and key. Always `None` remotely.
     pub cert: Option<LocalCertConfig>,
+    /// Local side with `auth = "eap-mschapv2"`: our EAP user name (its password is the
+    /// `[secrets.eap.*]` entry with this `user`). `None` = our IKE identity as text.
+    pub eap_id: Option<String>,
 }
 
 /// `auth`.
@@ -280,6 +301,9 @@ pub enum AuthMethod {
     Psk,
     /// A signature with a certificate's key (RFC 7296 §2.15, RFC 7427).
     Pubkey,
+    /// EAP-MSCHAPv2 inside IKE_AUTH (RFC 7296 §2.16; draft-kamath-pppext-eap-mschapv2): a
+    /// user name and password; the server side authenticates itself with a certificate.
+    EapMschapv2,
 }
 
 impl AuthMethod {
@@ -288,6 +312,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Psk => "psk",
             AuthMethod::Pubkey => "pubkey",
+            AuthMethod::EapMschapv2 => "eap-mschapv2",
         }
     }
 }
@@ -391,4 +416,100 @@ pub struct IkeSecret {
     pub ids: Vec<Identity>,
     /// The key.
     pub secret: SecretBytes,
+}
+
+/// `[secrets.eap.NAME]`: an EAP-MSCHAPv2 user. `Debug` shows only the secret's length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EapSecret {
+    /// The table's name.
+    pub name: String,
+    /// The EAP identity (user name), 1-255 bytes of UTF-8; compared exactly.
+    pub user: String,
+    /// The password: valid UTF-8 (MSCHAPv2 hashes its UTF-16 form, RFC 2759 §8.3).
+    pub secret: SecretBytes,
+}
+
+/// `[pools.NAME]`: an address pool for virtual IPs (RFC 7296 §2.19).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    /// The table's name.
+    pub name: String,
+    /// The addresses handed out.
+    pub addrs: PoolRange,
+    /// Forward and masquerade (source NAT) traffic from these addresses.
+    pub masquerade: bool,
+}
+
+/// The addresses of a pool: an inclusive range of one family, as written (`text`). A CIDR
+/// has its network address (and for IPv4 its broadcast address) left out when it has more
+/// than two addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolRange {
+    /// What the file said, e.g. `198.51.100.128/25` or `192.0.2.10-192.0.2.20`.
+    pub text: String,
+    /// The first address handed out.
+    pub first: IpAddr,
+    /// The last address handed out (same family, not below `first`).
+    pub last: IpAddr,
+    /// The CIDR prefix when `text` is one (address, length), for routes and NAT rules.
+    pub prefix: Option<(IpAddr, u8)>,
+}
+
+fn ip_to_u128(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v) => u128::from(u32::from(v)),
+        IpAddr::V6(v) => u128::from(v),
+    }
+}
+
+impl PoolRange {
+    /// IPv4 (else IPv6).
+    pub fn is_ipv4(&self) -> bool {
+        self.first.is_ipv4()
+    }
+
+    /// Number of addresses handed out (at least 1).
+    pub fn size(&self) -> u128 {
+        ip_to_u128(self.last)
+            .saturating_sub(ip_to_u128(self.first))
+            .saturating_add(1)
+    }
+
+    /// True when `a` is one of the addresses handed out.
+    pub fn contains(&self, a: IpAddr) -> bool {
+        a.is_ipv4() == self.is_ipv4()
+            && ip_to_u128(a) >= ip_to_u128(self.first)
+            && ip_to_u128(a) <= ip_to_u128(self.last)
+    }
+
+    /// The `i`-th address (0 = `first`), if `i < size()`.
+    pub fn nth(&self, i: u128) -> Option<IpAddr> {
+        if i >= self.size() {
+            return None;
+        }
+        let n = ip_to_u128(self.first).checked_add(i)?;
+        Some(match self.first {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(u32::try_from(n).ok()?)),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(n)),
+        })
+    }
+
+    /// The index of `a` (inverse of [`PoolRange::nth`]).
+    pub fn index_of(&self, a: IpAddr) -> Option<u128> {
+        self.contains(a)
+            .then(|| ip_to_u128(a).saturating_sub(ip_to_u128(self.first)))
+    }
+
+    /// True when the two ranges share an address.
+    pub fn overlaps(&self, o: &PoolRange) -> bool {
+        self.is_ipv4() == o.is_ipv4()
+            && ip_to_u128(self.first) <= ip_to_u128(o.last)
+            && ip_to_u128(o.first) <= ip_to_u128(self.last)
+    }
+}
+
+impl core::fmt::Display for PoolRange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.text)
+    }
 }

@@ -65,7 +65,7 @@ fn unknown_top_level_key() {
         "[deamon]\ntun_name = \"x\"\n",
         &[
             "rampart.toml:1:2: unknown key 'deamon' in the top level, did you mean 'daemon'? \
-           (allowed: daemon, connections, secrets, authorities)",
+           (allowed: daemon, connections, secrets, authorities, pools)",
         ],
     );
 }
@@ -81,7 +81,7 @@ fn unknown_connection_key_with_suggestion() {
             "rampart.toml:2:1: connections.a: unknown key 'remote_adrs' in connections.a, did \
              you mean 'remote_addrs'? (allowed: version, local_addrs, remote_addrs, proposals, \
              encap, dpd_delay, keyingtries, rekey_time, dpd_action, unique, fragmentation, \
-             mobike, local, remote, children)",
+             mobike, local, remote, children, pools, dns, vips)",
         ],
     );
 }
@@ -234,9 +234,9 @@ fn missing_auth_sections_and_unknown_method() {
         text,
         &[
             "rampart.toml:4:8: connections.a.local.auth: 'eap' is not supported yet \
-             (allowed: psk, pubkey)",
+             (allowed: psk, pubkey, eap-mschapv2)",
             "rampart.toml:6:8: connections.a.remote.auth: unknown value 'cert' (allowed: psk, \
-             pubkey)",
+             pubkey, eap-mschapv2)",
         ],
     );
     let text = "[connections.a]\nremote_addrs = [\"192.0.2.100\"]\n\
@@ -245,9 +245,9 @@ fn missing_auth_sections_and_unknown_method() {
         text,
         &[
             "rampart.toml:1:1: connections.a: missing required key 'local' (a \
-             [connections.a.local] table with auth = \"psk\" or \"pubkey\" and an id)",
+             [connections.a.local] table with auth = \"psk\", \"pubkey\" or \"eap-mschapv2\" and an id)",
             "rampart.toml:1:1: connections.a: missing required key 'remote' (a \
-             [connections.a.remote] table with auth = \"psk\" or \"pubkey\" and an id)",
+             [connections.a.remote] table with auth = \"psk\", \"pubkey\" or \"eap-mschapv2\" and an id)",
         ],
     );
 }
@@ -358,7 +358,7 @@ fn daemon_errors() {
             "rampart.toml:7:22: daemon.listen[1]: expected a string, found integer",
             "rampart.toml:8:1: daemon: unknown key 'listn' in daemon, did you mean 'listen'? \
              (allowed: control_socket, tun_name, ike_port, natt_port, log_level, listen, \
-             control_group, metrics_listen, legacy_crypto, fragment_size)",
+             control_group, metrics_listen, legacy_crypto, fragment_size, state_dir)",
         ],
     );
 }
@@ -395,11 +395,11 @@ fn secret_errors() {
         ],
     );
     check(
-        "[secrets.ike.s]\nsecret = \"k\"\n[secrets.eap.x]\n",
+        "[secrets.ike.s]\nsecret = \"k\"\n[secrets.pgp.x]\n",
         &[
             "rampart.toml:1:1: secrets.ike.s: missing required key 'ids' (the identities this \
              key is for, e.g. [\"moon.example.org\", \"carol.example.org\"]; [] matches any)",
-            "rampart.toml:3:10: secrets: unknown key 'eap' in secrets (allowed: ike)",
+            "rampart.toml:3:10: secrets: unknown key 'pgp' in secrets, did you mean 'eap'? (allowed: ike, eap)",
         ],
     );
 }

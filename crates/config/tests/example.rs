@@ -91,6 +91,7 @@ fn doc_example_parses_to_the_expected_structs() {
             metrics_listen: None,
             legacy_crypto: false,
             fragment_size: 1280,
+            state_dir: "/var/lib/rampart".into(),
             listen: vec![ip("0.0.0.0"), ip("::")],
         },
         connections: vec![Connection {
@@ -114,11 +115,13 @@ fn doc_example_parses_to_the_expected_structs() {
                 auth: AuthMethod::Psk,
                 id: Some(Identity::Fqdn("moon.example.org".into())),
                 cert: None,
+                eap_id: None,
             },
             remote: AuthConfig {
                 auth: AuthMethod::Psk,
                 id: Some(Identity::Fqdn("carol.example.org".into())),
                 cert: None,
+                eap_id: None,
             },
             children: vec![Child {
                 name: "net".into(),
@@ -131,6 +134,9 @@ fn doc_example_parses_to_the_expected_structs() {
                 rekey_time: Duration::from_secs(3600),
                 life_time: Duration::from_secs(3960),
             }],
+            pools: vec![],
+            dns: vec![],
+            vips: vec![],
         }],
         ike_secrets: vec![IkeSecret {
             name: "net2net".into(),
@@ -141,6 +147,8 @@ fn doc_example_parses_to_the_expected_structs() {
             secret: SecretBytes::from_slice(b"lab-psk-not-secret-0123456789"),
         }],
         authorities: vec![],
+        pools: vec![],
+        eap_secrets: vec![],
     };
     assert_eq!(got, expected);
 

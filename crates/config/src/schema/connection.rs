@@ -9,8 +9,8 @@ use crypto::ProposalSpec;
 use super::{certs, values};
 use crate::duration::format_duration;
 use crate::types::{
-    AuthConfig, AuthMethod, Child, CloseAction, Connection, DpdAction, Mode, RemoteAddr,
-    StartAction, TsSpec, Unique, DEFAULT_CHILD_REKEY_TIME, DEFAULT_DPD_DELAY,
+    AuthConfig, AuthMethod, Child, CloseAction, Connection, DpdAction, EapSecret, Mode, Pool,
+    RemoteAddr, StartAction, TsSpec, Unique, DEFAULT_CHILD_REKEY_TIME, DEFAULT_DPD_DELAY,
     DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, DEFAULT_IKE_REKEY_TIME, DEFAULT_KEYINGTRIES,
 };
 use crate::walk::{as_bool, as_int_in, as_str, as_table, string_list, Ctx, Span, Table};
@@ -31,8 +31,11 @@ const CONNECTION_KEYS: &[&str] = &[
     "local",
     "remote",
     "children",
+    "pools",
+    "dns",
+    "vips",
 ];
-const LOCAL_KEYS: &[&str] = &["auth", "id", "cert", "key"];
+const LOCAL_KEYS: &[&str] = &["auth", "id", "cert", "key", "eap_id"];
 const REMOTE_KEYS: &[&str] = &["auth", "id"];
 const CHILD_KEYS: &[&str] = &[
     "local_ts",
@@ -44,9 +47,14 @@ const CHILD_KEYS: &[&str] = &[
     "rekey_time",
     "life_time",
 ];
-const AUTH_METHODS: &[(&str, AuthMethod)] =
-    &[("psk", AuthMethod::Psk), ("pubkey", AuthMethod::Pubkey)];
-const AUTH_LATER: &[&str] = &["eap"];
+const AUTH_METHODS: &[(&str, AuthMethod)] = &[
+    ("psk", AuthMethod::Psk),
+    ("pubkey", AuthMethod::Pubkey),
+    ("eap-mschapv2", AuthMethod::EapMschapv2),
+];
+const AUTH_LATER: &[&str] = &["eap", "eap-tls", "eap-md5", "eap-radius"];
+/// Longest `local.eap_id` (as for `[secrets.eap.*].user`).
+const MAX_EAP_USER: usize = 255;
 const DPD_ACTIONS: &[(&str, DpdAction)] =
     &[("clear", DpdAction::Clear), ("restart", DpdAction::Restart)];
 const UNIQUE: &[(&str, Unique)] = &[
@@ -70,6 +78,10 @@ pub(super) struct Env<'a> {
     pub(super) base_dir: &'a Path,
     /// Whether the file has at least one `[authorities.NAME]` table.
     pub(super) have_authorities: bool,
+    /// `[pools.*]` (for `pools`).
+    pub(super) pools: &'a [Pool],
+    /// `[secrets.eap.*]` (for `local.eap_id`).
+    pub(super) eap_secrets: &'a [EapSecret],
 }
 
 /// Every `[connections.NAME]`, in file order; child names must be unique across connections.
@@ -263,6 +275,10 @@ fn parse_connection(
             ok &= check_any_actions(ctx, t, children);
         }
     }
+    let (pools, dns, vips) = super::road_warrior::cp_keys(ctx, t, env.pools);
+    if let (Some(l), Some(r)) = (&local, &remote) {
+        ok &= super::road_warrior::check_eap(ctx, t, l, r, env.eap_secrets);
+    }
 
     let remote_addrs = remote_addrs?;
     let children = children?;
@@ -286,6 +302,9 @@ fn parse_connection(
         local: local?,
         remote: remote?,
         children,
+        pools: pools?,
+        dns: dns?,
+        vips: vips?,
     })
 }
 
@@ -396,7 +415,7 @@ fn auth_section(
                 ctx,
                 key,
                 &format!(
-                    "a [{}] table with auth = \"psk\" or \"pubkey\" and an id",
+                    "a [{}] table with auth = \"psk\", \"pubkey\" or \"eap-mschapv2\" and an id",
                     t.path_of(key)
                 ),
             );
@@ -408,7 +427,7 @@ fn auth_section(
     let auth = match at.get("auth") {
         Some(v) => values::keyword(ctx, v, &at.path_of("auth"), AUTH_METHODS, AUTH_LATER),
         None => {
-            at.missing(ctx, "auth", "allowed: psk, pubkey");
+            at.missing(ctx, "auth", "allowed: psk, pubkey, eap-mschapv2");
             None
         }
     };
@@ -438,17 +457,53 @@ fn auth_section(
             auth,
             id: id.map(|(id, _)| id),
             cert: None,
+            eap_id: None,
         });
     }
+    let eap_id = match at.get("eap_id") {
+        Some(v) => {
+            let path = at.path_of("eap_id");
+            let s = as_str(ctx, v, &path)?;
+            if auth != AuthMethod::EapMschapv2 {
+                ctx.error(
+                    &v.span(),
+                    &path,
+                    format!(
+                        "'eap_id' is only used with auth = \"eap-mschapv2\" (this side uses auth \
+                         = \"{}\")",
+                        auth.as_str()
+                    ),
+                );
+                return None;
+            }
+            if s.is_empty() || s.len() > MAX_EAP_USER || s.contains(char::is_control) {
+                ctx.error(
+                    &v.span(),
+                    &path,
+                    format!(
+                        "invalid EAP user name '{}' (allowed: 1 to {MAX_EAP_USER} bytes of UTF-8 \
+                         without control characters)",
+                        s.escape_default()
+                    ),
+                );
+                return None;
+            }
+            Some(s.to_string())
+        }
+        None => None,
+    };
     let cert = match auth {
-        AuthMethod::Psk => {
+        AuthMethod::Psk | AuthMethod::EapMschapv2 => {
             let mut ok = true;
             for k in ["cert", "key"] {
                 if let Some(v) = at.get(k) {
                     ctx.error(
                         &v.span(),
                         &at.path_of(k),
-                        format!("'{k}' is only used with auth = \"pubkey\" (this side uses auth = \"psk\")"),
+                        format!(
+                            "'{k}' is only used with auth = \"pubkey\" (this side uses auth = \"{}\")",
+                            auth.as_str()
+                        ),
                     );
                     ok = false;
                 }
@@ -494,6 +549,7 @@ fn auth_section(
         auth,
         id: id.map(|(id, _)| id),
         cert,
+        eap_id,
     })
 }
 

@@ -4,6 +4,8 @@
 mod certs;
 mod connection;
 mod daemon;
+mod pools;
+mod road_warrior;
 mod secrets;
 pub(crate) mod values;
 
@@ -15,7 +17,7 @@ use crate::error::{ConfigError, ConfigErrors, Location};
 use crate::types::{Config, DaemonConfig, LogLevel};
 use crate::walk::{as_bool, as_int_in, as_str, string_list, Ctx, Table};
 
-const ROOT_KEYS: &[&str] = &["daemon", "connections", "secrets", "authorities"];
+const ROOT_KEYS: &[&str] = &["daemon", "connections", "secrets", "authorities", "pools"];
 const DAEMON_KEYS: &[&str] = &[
     "control_socket",
     "tun_name",
@@ -27,6 +29,7 @@ const DAEMON_KEYS: &[&str] = &[
     "metrics_listen",
     "legacy_crypto",
     "fragment_size",
+    "state_dir",
 ];
 /// Smallest `daemon.fragment_size`: the IPv4 minimum datagram every host accepts (RFC 791,
 /// RFC 7383 §2.5.1).
@@ -87,17 +90,23 @@ pub(crate) fn parse(file: &Path, src: &str) -> Result<Config, ConfigErrors> {
         ),
         None => (Vec::new(), false),
     };
+    let pools = match root.sub_table(&mut ctx, "pools") {
+        Some(t) => pools::parse_pools(&mut ctx, &t),
+        None => Vec::new(),
+    };
+    let (ike_secrets, eap_secrets) = match root.sub_table(&mut ctx, "secrets") {
+        Some(t) => secrets::parse_secrets(&mut ctx, &t, &base_dir),
+        None => (Vec::new(), Vec::new()),
+    };
     let env = connection::Env {
         legacy_crypto: daemon.legacy_crypto,
         base_dir: &base_dir,
         have_authorities,
+        pools: &pools,
+        eap_secrets: &eap_secrets,
     };
     let connections = match root.sub_table(&mut ctx, "connections") {
         Some(t) => connection::parse_connections(&mut ctx, &t, &env),
-        None => Vec::new(),
-    };
-    let ike_secrets = match root.sub_table(&mut ctx, "secrets") {
-        Some(t) => secrets::parse_secrets(&mut ctx, &t, &base_dir),
         None => Vec::new(),
     };
     let mut errors = ctx.errors;
@@ -108,6 +117,8 @@ pub(crate) fn parse(file: &Path, src: &str) -> Result<Config, ConfigErrors> {
             connections,
             ike_secrets,
             authorities,
+            pools,
+            eap_secrets,
         });
     }
     errors.sort_by_key(|e| e.location);
@@ -208,6 +219,24 @@ fn parse_daemon(ctx: &mut Ctx<'_>, t: &Table<'_, '_>) -> DaemonConfig {
         let path = t.path_of("metrics_listen");
         if let Some(s) = as_str(ctx, v, &path) {
             d.metrics_listen = daemon::listen_addr(ctx, s, &v.span(), &path);
+        }
+    }
+    if let Some(v) = t.get("state_dir") {
+        let path = t.path_of("state_dir");
+        if let Some(s) = as_str(ctx, v, &path) {
+            if Path::new(s).is_absolute() && Path::new(s).parent().is_some() {
+                d.state_dir = PathBuf::from(s);
+            } else {
+                ctx.error(
+                    &v.span(),
+                    &path,
+                    format!(
+                        "'{}' is not an absolute path below / (allowed: an absolute path, e.g. \
+                         /var/lib/rampart)",
+                        s.escape_default()
+                    ),
+                );
+            }
         }
     }
     if let Some(v) = t.get("legacy_crypto") {

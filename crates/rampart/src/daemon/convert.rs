@@ -45,7 +45,19 @@ pub fn connections(cfg: &config::Config) -> Vec<ike::IkeConfig> {
             remote_auth: auth(c.remote.auth),
             fragmentation: c.fragmentation,
             mobike: c.mobike,
-            ..Default::default()
+            pools: c.pools.clone(),
+            dns: c.dns.clone(),
+            vips: c.vips.clone(),
+            // The EAP user: `local.eap_id`, else `local.id` as text (config checked that a
+            // password exists for it).
+            eap_id: (c.local.auth == config::AuthMethod::EapMschapv2)
+                .then(|| {
+                    c.local
+                        .eap_id
+                        .clone()
+                        .or_else(|| c.local.id.as_ref().map(ToString::to_string))
+                })
+                .flatten(),
         })
         .collect()
 }
@@ -54,6 +66,7 @@ fn auth(a: config::AuthMethod) -> ike::AuthKind {
     match a {
         config::AuthMethod::Psk => ike::AuthKind::Psk,
         config::AuthMethod::Pubkey => ike::AuthKind::Pubkey,
+        config::AuthMethod::EapMschapv2 => ike::AuthKind::Eap,
     }
 }
 

@@ -78,10 +78,7 @@ pub fn list_conns(cfg: &config::Config, engine: &Engine, now: Instant) -> ListCo
 }
 
 fn auth(a: config::AuthMethod) -> &'static str {
-    match a {
-        config::AuthMethod::Psk => "psk",
-        config::AuthMethod::Pubkey => "pubkey",
-    }
+    a.as_str()
 }
 
 fn ts(v: &[config::TsSpec]) -> Vec<String> {
