@@ -332,4 +332,22 @@ mod tests {
             assert!(v.parse::<u64>().is_ok(), "{l}");
         }
     }
+
+    #[test]
+    fn drops_per_reason() {
+        let c = CountersResult {
+            drops: Some(
+                [("unknown_spi".to_string(), 2), ("replay".to_string(), 0)]
+                    .into_iter()
+                    .collect(),
+            ),
+            ..CountersResult::default()
+        };
+        let t = render(&StatsResult::default(), &c);
+        assert!(t.contains(
+            "# TYPE rampart_esp_drops_total counter\n\
+             rampart_esp_drops_total{reason=\"replay\"} 0\n\
+             rampart_esp_drops_total{reason=\"unknown_spi\"} 2\n"
+        ));
+    }
 }
