@@ -31,6 +31,7 @@ pub mod sockets;
 mod sys;
 pub mod tun;
 pub mod udp;
+mod watch;
 
 pub use addr::{HostAddr, ADDRESS_READY_TIMEOUT};
 pub use netlink::Link;
@@ -40,3 +41,4 @@ pub use route::{Route, RTPROT_RAMPART};
 pub use sockets::{BindFailure, BoundSocket, PortKind, Sockets, SocketsConfig};
 pub use tun::{Tun, TunConfig, TunOptions, TunQueue};
 pub use udp::{RecvMeta, UdpOptions, UdpSocket, MAX_GSO_BYTES, MAX_GSO_SEGMENTS};
+pub use watch::AddrWatch;
