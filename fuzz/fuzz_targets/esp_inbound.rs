@@ -2,6 +2,9 @@
 //!
 //! The first input byte picks how the rest is used, so that the fuzzer reaches every stage:
 //! - bits 0–1: the SA's suite (aes128gcm16, aes256gcm16, aes128-sha256, aes256gcm16);
+//! - bit 4: the SA uses Extended Sequence Numbers (RFC 4304): high half inferred from the
+//!   window, covered by the ICV (AEAD: 12-byte AAD, RFC 4106 §5; HMAC: appended, RFC 4303
+//!   §3.3.2.1); sealed packets use high half 0, what a fresh window infers;
 //! - bit 2 ("seal"): bytes 1..5 are a sequence number and the rest is ESP *plaintext*
 //!   (`inner | padding | Pad Length | Next Header`, zero-extended to the cipher's alignment),
 //!   sealed here with the SA's keys, so trailer parsing, Next Header and the inner-packet and
@@ -13,7 +16,8 @@
 //! prefix of the sealed plaintext; `out` is empty after every drop.
 #![no_main]
 
-use crypto::{Cipher, EncrAlg, EncrId, IntegId, SecretBytes};
+use crypto::cipher::AesCbc;
+use crypto::{Cipher, EncrAlg, EncrId, Integ, IntegId, SecretBytes};
 use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
 use libfuzzer_sys::fuzz_target;
 
@@ -57,13 +61,17 @@ fn data_plane(suite: u8) -> Option<DataPlane> {
         inbound: keys(suite, SPI),
         outbound: keys(suite, 0x1000),
         replay_window: 64,
+        esn: suite & 16 != 0,
+        lifetime: esp::Lifetime::default(),
+        options: esp::TunnelOptions::default(),
     })
     .ok()?;
     Some(d)
 }
 
-/// `SPI | seq | IV | seal(plaintext) | ICV`, as a peer holding the keys would send it.
-fn seal(k: &SaKeys, seq: u32, plaintext: &[u8]) -> Option<Vec<u8>> {
+/// `SPI | seq | IV | seal(plaintext) | ICV`, as a peer holding the keys would send it (with
+/// ESN: high half 0 in the AAD / ICV).
+fn seal(k: &SaKeys, seq: u32, plaintext: &[u8], esn: bool) -> Option<Vec<u8>> {
     let c = Cipher::new(k.encr, k.integ, k.encr_key.as_slice(), k.integ_key.as_slice()).ok()?;
     let align = wire::esp::alignment(c.block_len());
     let mut buf = plaintext.to_vec();
@@ -75,7 +83,24 @@ fn seal(k: &SaKeys, seq: u32, plaintext: &[u8]) -> Option<Vec<u8>> {
     let n = iv.len();
     iv[n.saturating_sub(8)..].copy_from_slice(&u64::from(seq).to_be_bytes()[8 - n.min(8)..]);
     let mut icv = vec![0u8; c.icv_len()];
-    c.seal(&pkt, &iv, &mut buf, &mut icv).ok()?;
+    match (esn, k.integ) {
+        (false, _) => c.seal(&pkt, &iv, &mut buf, &mut icv).ok()?,
+        (true, None) => {
+            let mut aad = pkt[..4].to_vec();
+            aad.extend_from_slice(&u64::from(seq).to_be_bytes());
+            c.seal(&aad, &iv, &mut buf, &mut icv).ok()?
+        }
+        (true, Some(integ)) => {
+            AesCbc::new(k.encr, k.encr_key.as_slice())
+                .ok()?
+                .encrypt(&iv, &mut buf)
+                .ok()?;
+            Integ::new(integ, k.integ_key.as_slice())
+                .ok()?
+                .sign(&[&pkt, &iv, &buf, &[0u8; 4]], &mut icv)
+                .ok()?
+        }
+    }
     pkt.extend_from_slice(&iv);
     pkt.extend_from_slice(&buf);
     pkt.extend_from_slice(&icv);
@@ -96,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
             Some((s, p)) => (u32::from_be_bytes(*s), p),
             None => return,
         };
-        let Some(pkt) = seal(&keys(mode, SPI), seq, plaintext) else {
+        let Some(pkt) = seal(&keys(mode, SPI), seq, plaintext, mode & 16 != 0) else {
             return;
         };
         match d.decapsulate(&pkt, from, &mut out) {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
 use criterion::{criterion_group, Criterion, Throughput};
 use crypto::{Cipher, EncrAlg, EncrId, IntegId, SecretBytes};
-use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
+use esp::{ChildSaConfig, DataPlane, Lifetime, Mode, SaKeys, TunnelOptions};
 use nix::time::{clock_gettime, ClockId};
 
 const INNER: usize = 1400;
@@ -79,6 +79,9 @@ fn pair(suite: &str) -> (DataPlane, DataPlane, SocketAddr) {
         inbound: keys(suite, inb),
         outbound: keys(suite, outb),
         replay_window: ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+        esn: false,
+        lifetime: Lifetime::default(),
+        options: TunnelOptions::default(),
     };
     let a = DataPlane::new();
     let b = DataPlane::new();

@@ -55,6 +55,64 @@ pub struct ChildSaConfig {
     pub outbound: SaKeys,
     /// Anti-replay window size in packets (RFC 4303 §3.4.3); 0 disables the check.
     pub replay_window: u32,
+    /// Extended Sequence Numbers (RFC 4304), as negotiated by IKE (the ESN transform): 64-bit
+    /// sequence numbers, the low half on the wire and the high half in the ICV / AAD
+    /// (RFC 4303 §2.2.1, RFC 4106 §5). Without ESN an SA sends at most 2^32 − 1 packets.
+    pub esn: bool,
+    /// Byte and packet limits of each SA (RFC 4301 §4.4.2.1); time limits are the IKE
+    /// engine's.
+    pub lifetime: Lifetime,
+    /// How tunnelled packets are rewritten at the tunnel's edge (DSCP, MSS, MTU, TFC).
+    pub options: TunnelOptions,
+}
+
+/// SA lifetimes counted by the data plane (RFC 4301 §4.4.2.1 "Lifetime of this SA"): each
+/// limit applies to each SA of the child on its own (bytes = inner bytes, as counted in
+/// [`crate::SaStats`]). Reaching a soft limit raises one [`crate::SaEvent`] so that IKE rekeys;
+/// reaching a hard limit raises one more, and the SA carries nothing after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Soft limit in bytes.
+    pub soft_bytes: Option<u64>,
+    /// Hard limit in bytes.
+    pub hard_bytes: Option<u64>,
+    /// Soft limit in packets.
+    pub soft_packets: Option<u64>,
+    /// Hard limit in packets.
+    pub hard_packets: Option<u64>,
+}
+
+/// Per-child rewriting of tunnelled packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TunnelOptions {
+    /// Copy the inner packet's DSCP to the outer header (RFC 2983 §3, RFC 4301 §5.1.2.1);
+    /// otherwise the outer DSCP is 0. ECN is always handled per RFC 6040 (normal mode).
+    pub copy_dscp: bool,
+    /// Lower the MSS option of TCP SYNs, both directions, so that segments fit the tunnel
+    /// (`path_mtu` − overhead − IP and TCP headers).
+    pub clamp_mss: bool,
+    /// The outer path MTU towards the peer. Inner packets that would not fit in it are refused
+    /// with an ICMP "fragmentation needed" / ICMPv6 "packet too big" (RFC 4301 §8).
+    pub path_mtu: u16,
+    /// Traffic Flow Confidentiality padding (RFC 4303 §2.7): pad every inner packet with
+    /// zeros up to this many bytes (never beyond what `path_mtu` allows). `None`: no padding.
+    pub tfc_pad_to: Option<u16>,
+}
+
+impl Default for TunnelOptions {
+    fn default() -> Self {
+        Self {
+            copy_dscp: true,
+            clamp_mss: true,
+            path_mtu: Self::DEFAULT_PATH_MTU,
+            tfc_pad_to: None,
+        }
+    }
+}
+
+impl TunnelOptions {
+    /// Ethernet's MTU.
+    pub const DEFAULT_PATH_MTU: u16 = 1500;
 }
 
 impl ChildSaConfig {

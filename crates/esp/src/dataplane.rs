@@ -37,6 +37,8 @@ pub(crate) struct Child {
     pub remote: SocketAddr,
     pub encap: bool,
     pub replay_window: u32,
+    /// Extended Sequence Numbers on both SAs (RFC 4304); rekeyed SAs keep the setting.
+    pub esn: bool,
     pub outbound: Arc<OutboundSa>,
     pub inbound_spis: Vec<u32>,
     /// Traffic of the SAs this child no longer has (replaced or removed by rekeys), shared by
@@ -220,7 +222,7 @@ impl DataPlane {
             if t.sad.contains_key(&keys.spi) {
                 return Err(EspError::DuplicateSpi(keys.spi));
             }
-            let sa = InboundSa::new(id, &keys, child.replay_window)?;
+            let sa = InboundSa::new(id, &keys, child.replay_window, child.esn)?;
             t.sad.insert(keys.spi, Arc::new(sa));
             child.inbound_spis.push(keys.spi);
             t.replace_child(child);
@@ -252,7 +254,7 @@ impl DataPlane {
     pub fn replace_outbound_sa(&self, id: u64, keys: SaKeys) -> Result<SaStats, EspError> {
         self.change(|t| {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
-            let new = Arc::new(OutboundSa::new(&keys)?);
+            let new = Arc::new(OutboundSa::new(&keys, child.esn)?);
             let old = core::mem::replace(&mut child.outbound, new);
             let stats = old.stats();
             child
@@ -349,8 +351,8 @@ impl Tables {
         if self.sad.contains_key(&cfg.inbound.spi) {
             return Err(EspError::DuplicateSpi(cfg.inbound.spi));
         }
-        let outbound = OutboundSa::new(&cfg.outbound)?;
-        let inbound = InboundSa::new(cfg.id, &cfg.inbound, cfg.replay_window)?;
+        let outbound = OutboundSa::new(&cfg.outbound, cfg.esn)?;
+        let inbound = InboundSa::new(cfg.id, &cfg.inbound, cfg.replay_window, cfg.esn)?;
         self.sad.insert(cfg.inbound.spi, Arc::new(inbound));
         let child = Arc::new(Child {
             id: cfg.id,
@@ -361,6 +363,7 @@ impl Tables {
             remote: cfg.remote,
             encap: cfg.encap,
             replay_window: cfg.replay_window,
+            esn: cfg.esn,
             outbound: Arc::new(outbound),
             inbound_spis: vec![cfg.inbound.spi],
             retired: Arc::new(Mutex::new(ChildStats::default())),

@@ -21,8 +21,8 @@ pub struct Inbound {
     pub child_id: u64,
     /// The SA's SPI (tells an old SA from a new one during a rekey).
     pub spi: u32,
-    /// The packet's sequence number.
-    pub seq: u32,
+    /// The packet's sequence number (with ESN the full 64 bits, inferred, RFC 4303 Appendix A).
+    pub seq: u64,
     /// Length of the inner IP packet now in `out`.
     pub len: usize,
     /// Where the packet came from (as given by the caller).
@@ -97,11 +97,23 @@ impl Snapshot<'_> {
         if !x.is_aligned(ct_len) {
             return Err(DropReason::BadLength);
         }
-        // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV.
-        let seq = u64::from(hdr.sequence_number);
-        if sa.state().window.check(seq) != ReplayCheck::Fresh {
-            return Err(DropReason::Replay);
-        }
+        // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV. With ESN
+        // the high half is inferred from the window (RFC 4303 Appendix A2.2) and then covered by
+        // the ICV: a wrong guess fails integrity, it never shifts the window.
+        let seq = {
+            let st = sa.state();
+            let seq = if x.esn {
+                st.window
+                    .infer(hdr.sequence_number)
+                    .ok_or(DropReason::Replay)?
+            } else {
+                u64::from(hdr.sequence_number)
+            };
+            if st.window.check(seq) != ReplayCheck::Fresh {
+                return Err(DropReason::Replay);
+            }
+            seq
+        };
         let (iv, rest) = body
             .split_at_checked(x.iv_len)
             .ok_or(DropReason::Truncated)?;
@@ -109,10 +121,12 @@ impl Snapshot<'_> {
         out.reserve(ct_len);
         out.extend_from_slice(ct);
         let plain = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
-        x.cipher.open(aad, iv, plain, icv).map_err(|e| match e {
-            CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
-            _ => DropReason::CryptoFailure,
-        })?;
+        x.protect
+            .open(aad, seq, iv, plain, icv)
+            .map_err(|e| match e {
+                CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
+                _ => DropReason::CryptoFailure,
+            })?;
         // The checks of the authenticated plaintext (RFC 4303 §2.4, §2.6, RFC 4301 §5.2).
         let verdict = self.inner_checks(sa.child_id, out, start);
         // RFC 4303 §3.4.3: the window moves for every packet whose ICV verified (whatever the
@@ -138,7 +152,7 @@ impl Snapshot<'_> {
         Ok(Inbound {
             child_id: child.id,
             spi: hdr.spi,
-            seq: hdr.sequence_number,
+            seq,
             len,
             from,
             remote_changed,

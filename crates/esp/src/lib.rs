@@ -55,10 +55,15 @@
 //! [`DataPlane::overhead`] computes it per child. A TUN MTU of 1400 fits every suite under a
 //! 1500-byte path MTU.
 //!
+//! # Sequence numbers
+//! Without ESN an SA sends at most 2^32 − 1 packets, then drops with
+//! [`DropReason::SeqExhausted`] (RFC 4303 §3.3.3). With `ChildSaConfig::esn` (RFC 4304) the
+//! counter is 64-bit: the low half travels, the high half is inferred by the receiver from its
+//! window (RFC 4303 Appendix A2.2) and covered by the ICV (appended for HMAC, §3.3.2.1; in the
+//! AAD for AEAD, RFC 4106 §5). Replay windows go up to 4096 packets, a ring of 64-bit words.
+//!
 //! # Not yet
-//! Transport mode (refused by `install_child`), ESN (sequence numbers are 32-bit: an SA stops
-//! sending with [`DropReason::SeqExhausted`] after 2^32 − 1 packets and must be rekeyed),
-//! lifetimes (a `now` parameter will be added then), AH.
+//! Transport mode (refused by `install_child`), AH.
 
 mod config;
 mod dataplane;
@@ -66,12 +71,15 @@ mod error;
 mod fasthash;
 mod inbound;
 mod outbound;
+mod protect;
 pub mod replay;
 mod sa;
 mod spd;
 mod stats;
+#[cfg(test)]
+mod tests_esn;
 
-pub use config::{ChildSaConfig, Mode, SaKeys};
+pub use config::{ChildSaConfig, Lifetime, Mode, SaKeys, TunnelOptions};
 pub use dataplane::{ChildHandle, DataPlane, Snapshot};
 pub use error::{DropReason, EspError};
 pub use inbound::Inbound;

@@ -167,8 +167,8 @@ impl Snapshot<'_> {
             .get_mut(inner.len()..)
             .ok_or(DropReason::CryptoFailure)?;
         emit_trailer(trailer, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
-        x.cipher
-            .seal(aad, iv, buf, icv)
+        x.protect
+            .seal(aad, seq, iv, buf, icv)
             .map_err(|_| DropReason::CryptoFailure)?;
 
         let inner_len = inner.len() as u64;
@@ -186,7 +186,7 @@ impl Snapshot<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ChildSaConfig, Mode, SaKeys};
+    use crate::{ChildSaConfig, Lifetime, Mode, SaKeys, TunnelOptions};
     use crypto::{EncrAlg, EncrId, SecretBytes};
 
     fn gcm_keys(spi: u32) -> SaKeys {
@@ -216,6 +216,9 @@ mod tests {
             inbound: gcm_keys(0x1000),
             outbound: gcm_keys(0x2000),
             replay_window: 64,
+            esn: false,
+            lifetime: Lifetime::default(),
+            options: TunnelOptions::default(),
         })
         .unwrap();
         // A 20-byte IPv4 header, no payload, protocol 59.

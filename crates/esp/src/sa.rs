@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crypto::{Cipher, IntegId};
 
+use crate::protect::Protect;
 use crate::replay::ReplayWindow;
 use crate::stats::SaStats;
 use crate::{EspError, SaKeys};
@@ -17,7 +18,8 @@ use crate::{EspError, SaKeys};
 /// The keyed transform plus the sizes the packet path needs, read once at install.
 #[derive(Debug)]
 pub(crate) struct Transform {
-    pub cipher: Cipher,
+    /// The keyed algorithms and what their ICV covers (with or without ESN).
+    pub protect: Protect,
     pub iv_len: usize,
     pub icv_len: usize,
     pub block_len: usize,
@@ -26,10 +28,12 @@ pub(crate) struct Transform {
     /// AEAD: the IV is the 64-bit sequence number (RFC 4106 §3.1); otherwise random
     /// (RFC 3602 §3).
     pub aead: bool,
+    /// Extended Sequence Numbers (RFC 4304): 64-bit counters, the high half in the ICV.
+    pub esn: bool,
 }
 
 impl Transform {
-    pub fn new(keys: &SaKeys) -> Result<Self, EspError> {
+    pub fn new(keys: &SaKeys, esn: bool) -> Result<Self, EspError> {
         if keys.spi < wire::esp::SPI_MIN {
             return Err(EspError::ReservedSpi(keys.spi));
         }
@@ -47,26 +51,22 @@ impl Transform {
             // RFC 4303 §3.2 allows confidentiality-only ESP, but RFC 8221 §5 says MUST NOT.
             return Err(EspError::Unsupported("ESP without integrity protection"));
         }
-        let cipher = Cipher::new(
-            keys.encr,
-            integ,
-            keys.encr_key.as_slice(),
-            keys.integ_key.as_slice(),
-        )?;
-        let iv_len = cipher.iv_len();
+        let protect = Protect::new(keys, integ, esn)?;
+        let (iv_len, icv_len, block_len) = protect.sizes();
         if aead && iv_len < 8 {
             return Err(EspError::Unsupported(
                 "AEAD with an IV shorter than 8 bytes",
             ));
         }
-        let block_len = cipher.block_len().max(1);
+        let block_len = block_len.max(1);
         Ok(Self {
             iv_len,
-            icv_len: cipher.icv_len(),
+            icv_len,
             block_len,
             align: wire::esp::alignment(block_len),
             aead,
-            cipher,
+            esn,
+            protect,
         })
     }
 
@@ -110,13 +110,17 @@ pub(crate) struct OutboundSa {
     bytes: AtomicU64,
     /// Sequence numbers consumed by packets that were then not sent (the cipher failed).
     unsent: AtomicU64,
+    /// The last sequence number this SA may use: 2^32 − 1, or 2^64 − 1 with ESN
+    /// (RFC 4303 §3.3.3: the counter must not cycle).
+    last_seq: u64,
 }
 
 impl OutboundSa {
-    pub fn new(keys: &SaKeys) -> Result<Self, EspError> {
+    pub fn new(keys: &SaKeys, esn: bool) -> Result<Self, EspError> {
         Ok(Self {
             spi: keys.spi,
-            xform: Transform::new(keys)?,
+            xform: Transform::new(keys, esn)?,
+            last_seq: if esn { u64::MAX } else { u64::from(u32::MAX) },
             seq: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             unsent: AtomicU64::new(0),
@@ -135,16 +139,16 @@ impl OutboundSa {
     }
 
     /// Allocates the next sequence number, unique across all threads (RFC 4303 §3.3.3);
-    /// `None` once the 32-bit space is used up (no ESN: the counter must not cycle). A number
-    /// is consumed even if the packet is then not sent.
+    /// `None` once the space is used up (32 bits, or 64 with ESN: the counter must not cycle).
+    /// A number is consumed even if the packet is then not sent.
     pub fn next_seq(&self) -> Option<u64> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed).checked_add(1)?;
-        (seq <= u64::from(u32::MAX)).then_some(seq)
+        (seq <= self.last_seq).then_some(seq)
     }
 
     /// Counters; `highest_seq` is the last sequence number handed out.
     pub fn stats(&self) -> SaStats {
-        let seq = self.seq.load(Ordering::Relaxed).min(u64::from(u32::MAX));
+        let seq = self.seq.load(Ordering::Relaxed).min(self.last_seq);
         SaStats {
             bytes: self.bytes.load(Ordering::Relaxed),
             packets: seq.saturating_sub(self.unsent.load(Ordering::Relaxed)),
@@ -180,10 +184,10 @@ pub(crate) struct InboundSa {
 }
 
 impl InboundSa {
-    pub fn new(child_id: u64, keys: &SaKeys, window: u32) -> Result<Self, EspError> {
+    pub fn new(child_id: u64, keys: &SaKeys, window: u32, esn: bool) -> Result<Self, EspError> {
         Ok(Self {
             child_id,
-            xform: Transform::new(keys)?,
+            xform: Transform::new(keys, esn)?,
             state: Mutex::new(RxState {
                 window: ReplayWindow::new(window),
                 bytes: 0,
@@ -222,16 +226,19 @@ mod tests {
             (EncrId::AesGcm16, 128, None, 20, 0),
             (EncrId::AesCbc, 128, Some(IntegId::HmacSha2_256_128), 16, 32),
         ] {
-            let x = Transform::new(&SaKeys {
-                spi: 0x1000,
-                encr: EncrAlg {
-                    id,
-                    key_bits: Some(bits),
+            let x = Transform::new(
+                &SaKeys {
+                    spi: 0x1000,
+                    encr: EncrAlg {
+                        id,
+                        key_bits: Some(bits),
+                    },
+                    integ,
+                    encr_key: SecretBytes::new(vec![1; klen]),
+                    integ_key: SecretBytes::new(vec![2; ilen]),
                 },
-                integ,
-                encr_key: SecretBytes::new(vec![1; klen]),
-                integ_key: SecretBytes::new(vec![2; ilen]),
-            })
+                false,
+            )
             .unwrap();
             for len in 0..300 {
                 assert_eq!(

@@ -3,7 +3,7 @@
 //! RFC 3602 and RFC 4868) must be what `encapsulate` produces and what `decapsulate` opens.
 
 use crypto::{EncrAlg, EncrId, IntegId, Random, SecretBytes};
-use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
+use esp::{ChildSaConfig, DataPlane, Lifetime, Mode, SaKeys, TunnelOptions};
 
 /// ICMP echo 203.0.113.10 -> 198.51.100.10, 16 data bytes.
 const INNER: &str =
@@ -69,6 +69,9 @@ fn config(keys: fn(u32) -> SaKeys, sender: bool) -> ChildSaConfig {
         inbound: keys(if sender { 0x5000 } else { 0x1122_3344 }),
         outbound: keys(if sender { 0x1122_3344 } else { 0x5000 }),
         replay_window: 64,
+        esn: false,
+        lifetime: Lifetime::default(),
+        options: TunnelOptions::default(),
     }
 }
 

@@ -49,7 +49,7 @@ fn round_trip_all_suites_and_families() {
                 assert_eq!(&plain, p, "{suite} outer_v6={outer_v6} packet {i}");
                 assert_eq!(inb.child_id, CHILD + 100);
                 assert_eq!(inb.spi, SPI_B_IN);
-                assert_eq!(inb.seq, seq);
+                assert_eq!(inb.seq, u64::from(seq));
                 assert_eq!(inb.len, p.len());
                 assert!(!inb.remote_changed);
             }

@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 
 use crypto::{EncrAlg, EncrId, IntegId, SecretBytes};
-use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
+use esp::{ChildSaConfig, DataPlane, Lifetime, Mode, SaKeys, TunnelOptions};
 use wire::ip::{selector_fields, Ipv4Packet, Layer4};
 
 struct Capture {
@@ -110,6 +110,9 @@ fn peer(c: &Capture, as_moon: bool) -> DataPlane {
             inbound: i_to_r,
             outbound: r_to_i,
             replay_window: 64,
+            esn: false,
+            lifetime: Lifetime::default(),
+            options: TunnelOptions::default(),
         }
     } else {
         ChildSaConfig {
@@ -123,6 +126,9 @@ fn peer(c: &Capture, as_moon: bool) -> DataPlane {
             inbound: r_to_i,
             outbound: i_to_r,
             replay_window: 64,
+            esn: false,
+            lifetime: Lifetime::default(),
+            options: TunnelOptions::default(),
         }
     };
     let d = DataPlane::new();
@@ -151,7 +157,7 @@ fn open_all(c: &Capture) {
             carol.decapsulate(&bytes, moon_addr, &mut out)
         }
         .unwrap_or_else(|r| panic!("{:?}: strongSwan packet to {dst} dropped: {r}", c.encr));
-        assert_eq!((inb.len, inb.seq), (len, seq));
+        assert_eq!((inb.len, inb.seq), (len, u64::from(seq)));
         assert!(!inb.remote_changed);
         let f = selector_fields(&out).unwrap();
         assert_eq!(f.src, src.parse::<std::net::IpAddr>().unwrap());

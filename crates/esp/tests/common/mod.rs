@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crypto::{Cipher, DeterministicRandom, EncrAlg, EncrId, IntegId, SecretBytes};
-use esp::{ChildSaConfig, DataPlane, Mode, SaKeys};
+use esp::{ChildSaConfig, DataPlane, Lifetime, Mode, SaKeys, TunnelOptions};
 use wire::ip::{Ipv4Repr, Ipv6Repr, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP};
 use wire::TrafficSelector;
 
@@ -105,6 +105,9 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
         inbound: b_to_a.clone(),
         outbound: a_to_b.clone(),
         replay_window: ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+        esn: false,
+        lifetime: Lifetime::default(),
+        options: TunnelOptions::default(),
     };
     let b = ChildSaConfig {
         id: CHILD + 100,
@@ -117,6 +120,9 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
         inbound: a_to_b,
         outbound: b_to_a,
         replay_window: ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+        esn: false,
+        lifetime: Lifetime::default(),
+        options: TunnelOptions::default(),
     };
     (a, b)
 }

@@ -134,5 +134,8 @@ pub fn child_sa_config(c: &ike::ChildSaInstall) -> esp::ChildSaConfig {
         inbound: keys(&c.inbound),
         outbound: keys(&c.outbound),
         replay_window: esp::ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+        esn: c.esn(),
+        lifetime: esp::Lifetime::default(),
+        options: esp::TunnelOptions::default(),
     }
 }
