@@ -246,6 +246,8 @@ impl ike::Credentials for ConfigCredentials {
         pki::identity_to_string(id)
     }
 
+    /// `Config::find_psk_opt`: strict for road-warrior PSK connections (only a key naming the
+    /// client applies; docs/config.md "Identities and keys of road warriors").
     fn psk(&self, local: &Identity, remote: Option<&Identity>) -> Option<SecretBytes> {
         self.read().cfg.find_psk_opt(local, remote).cloned()
     }
@@ -256,6 +258,15 @@ impl ike::Credentials for ConfigCredentials {
 
     fn ca_hashes(&self) -> Vec<[u8; 20]> {
         self.read().trust.ca_hashes()
+    }
+
+    /// `[secrets.eap.*]` (config checked the password is UTF-8).
+    fn eap_password(&self, user: &str) -> Option<zeroize::Zeroizing<String>> {
+        let g = self.read();
+        let secret = g.cfg.eap_password(user)?;
+        std::str::from_utf8(secret.as_slice())
+            .ok()
+            .map(|p| zeroize::Zeroizing::new(p.to_string()))
     }
 
     fn verify_peer(

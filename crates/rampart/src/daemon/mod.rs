@@ -7,12 +7,15 @@ mod control_server;
 mod convert;
 mod credentials;
 mod datapath;
+mod dns;
 mod events;
 mod listings;
 mod logging;
 mod metrics;
+mod nat;
 mod notify;
 mod peercred;
+mod pools;
 mod reload;
 mod routes;
 mod status;
@@ -105,6 +108,12 @@ struct Daemon {
     dp: DataPath,
     sockets: Arc<Sockets>,
     routes: Routes,
+    /// Virtual-IP pools and leases (shared with the engine).
+    pools: pools::LeasePools,
+    /// Forwarding and masquerading for the pools.
+    nat: nat::Nat,
+    /// DNS servers pushed to us (client side).
+    dns: dns::Dns,
     bus: EventBus,
     log: logging::LogHandle,
     started: Instant,
@@ -172,14 +181,21 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
 
     let creds = credentials::ConfigCredentials::new(&cfg)?;
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         convert::engine_config(&cfg),
         convert::connections(&cfg),
         Box::new(creds.clone()),
         Box::new(crypto::SystemRandom),
     );
+    let pools = pools::LeasePools::new(&cfg);
+    engine.set_pools(Box::new(pools.clone()));
+    let mut nat = nat::Nat::default();
+    nat.apply(&cfg);
     let mut d = Daemon {
         routes: Routes::new(nl, tun.ifindex()),
+        pools,
+        nat,
+        dns: dns::Dns::new(&cfg.daemon.tun_name, &cfg.daemon.state_dir),
         cfg,
         engine,
         creds,
@@ -242,6 +258,8 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     }
     d.flush().await;
     d.routes.remove_all().await;
+    d.dns.restore();
+    d.nat.remove();
     control_task.abort();
     if let Some(t) = metrics_task {
         t.abort();
@@ -334,8 +352,9 @@ impl Daemon {
                 let cfg = datapath::child_sa_config(&c);
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
+                        let sink = self.leak_sink(&c);
                         self.routes
-                            .add_child(c.child.0, &c.local_ts, &c.remote_ts)
+                            .add_child(c.child.0, c.remote.ip(), &c.local_ts, &c.remote_ts, &sink)
                             .await
                     }
                     Err(e) => {
@@ -355,20 +374,59 @@ impl Daemon {
                 }
             }
             // Our virtual IPs (we are a road-warrior client): on the TUN device, before the
-            // Child SAs that use them.
-            Event::VirtualIp { addresses, .. } => self.routes.add_virtual_ips(&addresses).await,
+            // Child SAs that use them; the pushed DNS servers in use while the SA is up.
+            Event::VirtualIp {
+                ike_sa,
+                addresses,
+                dns,
+                ..
+            } => {
+                self.routes.add_virtual_ips(ike_sa.0, &addresses).await;
+                self.dns.apply(ike_sa.0, &dns);
+            }
+            Event::IkeSaRekeyed { old, new, .. } => {
+                self.routes.rekeyed(old.0, new.0);
+                self.dns.rekeyed(old.0, new.0);
+            }
             // The data plane matches policies in install order, so a rekeyed Child SA takes over
             // sending when the SA it replaces is removed (ChildSaDown): nothing to do here.
-            Event::IkeSaUp { .. } | Event::ChildSaOutbound { .. } | Event::IkeSaRekeyed { .. } => {}
+            Event::IkeSaUp { .. } | Event::ChildSaOutbound { .. } => {}
             Event::IkeSaDown {
                 ike_sa,
                 connection,
                 reason,
             } => {
                 tracing::info!(ike_sa = %ike_sa, "IKE_SA {connection}[{ike_sa}] down: {reason}");
+                self.routes.remove_virtual_ips(ike_sa.0).await;
+                self.dns.down(ike_sa.0);
             }
             _ => {}
         }
+    }
+
+    /// A road-warrior client's full tunnel of a family the server gave us no address of: the
+    /// whole family still goes into the TUN (and is dropped there) instead of leaking outside
+    /// (docs/config.md "Road warriors").
+    fn leak_sink(&self, c: &ike::ChildSaInstall) -> Vec<wire::TrafficSelector> {
+        let Some(conn) = self.cfg.connection(&c.connection) else {
+            return Vec::new();
+        };
+        let Some(child) = conn.child(&c.name) else {
+            return Vec::new();
+        };
+        if conn.vips.is_empty() {
+            return Vec::new();
+        }
+        [
+            wire::TrafficSelector::any_v4(),
+            wire::TrafficSelector::any_v6(),
+        ]
+        .into_iter()
+        .filter(|all| {
+            child.remote_ts.contains(&config::TsSpec::Ts(*all))
+                && !c.remote_ts.iter().any(|t| t.is_ipv4() == all.is_ipv4())
+        })
+        .collect()
     }
 
     fn unknown_connection(&self, c: &str) -> Result<(), ControlError> {
@@ -399,7 +457,7 @@ impl Daemon {
             }
             Command::ListConns => json(&listings::list_conns(&self.cfg, &self.engine, now)),
             Command::ListCerts => json(&self.creds.list_certs()),
-            Command::ListPools => json(&control::ListPoolsResult::default()),
+            Command::ListPools => json(&self.pools.list()),
             Command::ListAlgs => json(&listings::list_algs()),
             Command::Stats => json(&listings::stats(
                 &self.engine,

@@ -102,6 +102,8 @@ impl Daemon {
             .engine
             .update_connections(Instant::now(), convert::connections(&new));
         self.cfg = new;
+        self.pools.reconfigure(&self.cfg);
+        self.nat.apply(&self.cfg);
         let mut initiated = Vec::new();
         for (conn, child) in convert::to_start(&self.cfg) {
             if !report.added.contains(&conn) && !report.changed.contains(&conn) {

@@ -1,11 +1,85 @@
 //! Routes for installed Child SAs: each remote selector is routed into the TUN device, with a
 //! preferred source inside the local selector so the host's own traffic matches the SA.
+//! A selector covering everything (`0.0.0.0/0`, `::/0`: a road warrior's full tunnel) is routed
+//! as its two halves, so the default route stays; when a selector covers the peer's own
+//! address, that address first gets a host route via the route it had before (`ip route get`),
+//! so IKE and ESP to the peer never enter the tunnel (docs/config.md "Road warriors").
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use os::{IpPrefix, Netlink, Route};
 use wire::TrafficSelector;
+
+/// A host route for the peer outside the tunnel: `ip route` arguments after `replace`/`del`.
+#[derive(Debug, Clone)]
+struct Bypass {
+    args: Vec<String>,
+    refs: usize,
+}
+
+/// `ip -j route get ADDR`: the route to `addr` now, as `ADDR/LEN [via GW] dev DEV`.
+fn current_route(addr: IpAddr) -> Option<Vec<String>> {
+    let out = std::process::Command::new("ip")
+        .args(["-j", "route", "get", &addr.to_string()])
+        .output()
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let r = v.get(0)?;
+    let dev = r.get("dev")?.as_str()?;
+    let len = if addr.is_ipv4() { 32 } else { 128 };
+    let mut args = vec![format!("{addr}/{len}")];
+    if let Some(gw) = r.get("gateway").and_then(|g| g.as_str()) {
+        args.extend(["via".to_string(), gw.to_string()]);
+    }
+    args.extend([
+        "dev".to_string(),
+        dev.to_string(),
+        "proto".into(),
+        "82".into(),
+    ]);
+    Some(args)
+}
+
+fn ip_route(verb: &str, args: &[String]) -> Result<(), String> {
+    let out = std::process::Command::new("ip")
+        .arg("route")
+        .arg(verb)
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip route {verb}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip route {verb} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The prefixes to route for `ts`: a whole address family becomes its two halves.
+fn route_prefixes(ts: &TrafficSelector) -> Vec<(IpAddr, u8)> {
+    ts.to_prefixes()
+        .into_iter()
+        .flat_map(|(addr, len)| {
+            if len != 0 {
+                return vec![(addr, len)];
+            }
+            match addr {
+                IpAddr::V4(_) => vec![
+                    (IpAddr::from([0u8, 0, 0, 0]), 1),
+                    (IpAddr::from([128u8, 0, 0, 0]), 1),
+                ],
+                IpAddr::V6(_) => vec![
+                    (IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 0]), 1),
+                    (IpAddr::from([0x8000u16, 0, 0, 0, 0, 0, 0, 0]), 1),
+                ],
+            }
+        })
+        .collect()
+}
 
 /// The routes Rampart added, by child, with reference counts (two children may share one).
 #[derive(Debug)]
@@ -14,8 +88,12 @@ pub struct Routes {
     ifindex: u32,
     by_child: HashMap<u64, Vec<Route>>,
     refs: HashMap<Route, usize>,
-    /// Virtual IPs we put on the TUN device (road-warrior client).
-    vips: Vec<IpAddr>,
+    /// Virtual IPs we put on the TUN device (road-warrior client), by IKE SA.
+    vips: Vec<(u64, IpAddr)>,
+    /// Host routes keeping peers outside the tunnel, by peer address.
+    bypass: HashMap<IpAddr, Bypass>,
+    /// The peer address each child's bypass is for.
+    bypass_of: HashMap<u64, IpAddr>,
 }
 
 impl Routes {
@@ -27,6 +105,8 @@ impl Routes {
             by_child: HashMap::new(),
             refs: HashMap::new(),
             vips: Vec::new(),
+            bypass: HashMap::new(),
+            bypass_of: HashMap::new(),
         }
     }
 
@@ -46,17 +126,81 @@ impl Routes {
             .find(|a| local_ts.iter().any(|t| t.contains_addr(*a)))
     }
 
-    /// Adds routes for a child's remote selectors.
+    /// Keeps `peer` routed outside the tunnel while `child` is up (a host route via its
+    /// current route), when one of `remote_ts` covers it.
+    fn add_bypass(&mut self, child: u64, peer: IpAddr, remote_ts: &[TrafficSelector]) {
+        if !remote_ts.iter().any(|t| t.contains_addr(peer)) {
+            return;
+        }
+        if let Some(b) = self.bypass.get_mut(&peer) {
+            b.refs += 1;
+            self.bypass_of.insert(child, peer);
+            return;
+        }
+        let Some(args) = current_route(peer) else {
+            tracing::warn!(
+                child_sa = child,
+                "no route to the peer {peer}: cannot keep it outside the tunnel"
+            );
+            return;
+        };
+        match ip_route("replace", &args) {
+            Ok(()) => {
+                tracing::info!(
+                    child_sa = child,
+                    "route {} (the peer stays outside the tunnel)",
+                    args.join(" ")
+                );
+                self.bypass.insert(peer, Bypass { args, refs: 1 });
+                self.bypass_of.insert(child, peer);
+            }
+            Err(e) => tracing::warn!(child_sa = child, "{e}"),
+        }
+    }
+
+    fn remove_bypass(&mut self, child: u64) {
+        let Some(peer) = self.bypass_of.remove(&child) else {
+            return;
+        };
+        let Some(b) = self.bypass.get_mut(&peer) else {
+            return;
+        };
+        b.refs = b.refs.saturating_sub(1);
+        if b.refs == 0 {
+            if let Some(b) = self.bypass.remove(&peer) {
+                if let Err(e) = ip_route("del", &b.args) {
+                    tracing::warn!(child_sa = child, "{e}");
+                }
+            }
+        }
+    }
+
+    /// Adds routes for a child's remote selectors (`peer`: its outer address, kept outside
+    /// the tunnel). `sink` are further selectors routed into the tunnel without a source
+    /// address: traffic there matches no Child SA and is dropped (a full tunnel's IPv6 when the
+    /// server gave no IPv6 address: nothing leaks).
     pub async fn add_child(
         &mut self,
         child: u64,
+        peer: IpAddr,
         local_ts: &[TrafficSelector],
         remote_ts: &[TrafficSelector],
+        sink: &[TrafficSelector],
     ) {
+        self.add_bypass(child, peer, &[remote_ts, sink].concat());
         let mut added = Vec::new();
-        for ts in remote_ts {
-            let src = self.source_for(local_ts, ts.is_ipv4()).await;
-            for (addr, len) in ts.to_prefixes() {
+        let all: Vec<(TrafficSelector, bool)> = remote_ts
+            .iter()
+            .map(|t| (*t, true))
+            .chain(sink.iter().map(|t| (*t, false)))
+            .collect();
+        for (ts, with_src) in &all {
+            let src = if *with_src {
+                self.source_for(local_ts, ts.is_ipv4()).await
+            } else {
+                None
+            };
+            for (addr, len) in route_prefixes(ts) {
                 let Ok(prefix) = IpPrefix::new(addr, len) else {
                     continue;
                 };
@@ -87,6 +231,7 @@ impl Routes {
 
     /// Removes the routes of a child that no other child uses.
     pub async fn remove_child(&mut self, child: u64) {
+        self.remove_bypass(child);
         let Some(routes) = self.by_child.remove(&child) else {
             return;
         };
@@ -112,26 +257,52 @@ impl Routes {
         }
     }
 
-    /// Puts virtual IPs on the TUN device (host prefixes), so routes can use them as source.
-    pub async fn add_virtual_ips(&mut self, addrs: &[IpAddr]) {
+    /// Puts virtual IPs of IKE SA `ike_sa` on the TUN device (host prefixes), so routes can
+    /// use them as source.
+    pub async fn add_virtual_ips(&mut self, ike_sa: u64, addrs: &[IpAddr]) {
         for a in addrs {
-            if self.vips.contains(a) {
+            if let Some(e) = self.vips.iter_mut().find(|(_, v)| v == a) {
+                e.0 = ike_sa;
                 continue;
             }
             let len = if a.is_ipv4() { 32 } else { 128 };
             match self.nl.add_address(self.ifindex, *a, len).await {
                 Ok(()) => {
                     tracing::info!("virtual IP {a} installed on the tunnel device");
-                    self.vips.push(*a);
+                    self.vips.push((ike_sa, *a));
                 }
                 Err(e) => tracing::warn!("cannot install virtual IP {a}: {e}"),
             }
         }
     }
 
+    /// IKE SA `old` was rekeyed into `new`: its virtual IPs go with it.
+    pub fn rekeyed(&mut self, old: u64, new: u64) {
+        for (id, _) in &mut self.vips {
+            if *id == old {
+                *id = new;
+            }
+        }
+    }
+
+    /// The virtual IPs of IKE SA `ike_sa` (down) are removed from the TUN device.
+    pub async fn remove_virtual_ips(&mut self, ike_sa: u64) {
+        let (gone, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.vips)
+            .into_iter()
+            .partition(|(id, _)| *id == ike_sa);
+        self.vips = keep;
+        for (_, a) in gone {
+            let len = if a.is_ipv4() { 32 } else { 128 };
+            match self.nl.del_address(self.ifindex, a, len).await {
+                Ok(_) => tracing::info!("virtual IP {a} removed from the tunnel device"),
+                Err(e) => tracing::warn!("cannot remove virtual IP {a}: {e}"),
+            }
+        }
+    }
+
     /// Removes every route and virtual IP (shutdown).
     pub async fn remove_all(&mut self) {
-        for a in std::mem::take(&mut self.vips) {
+        for (_, a) in std::mem::take(&mut self.vips) {
             let len = if a.is_ipv4() { 32 } else { 128 };
             let _ = self.nl.del_address(self.ifindex, a, len).await;
         }
