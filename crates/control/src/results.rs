@@ -235,7 +235,7 @@ pub struct CertInfo {
     pub has_private_key: bool,
 }
 
-/// Result of `list_pools`. Rampart has no virtual-IP pools yet: the list is empty.
+/// Result of `list_pools`: every configured pool with its leases (docs/control.md).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ListPoolsResult {
     /// Address pools.
