@@ -46,7 +46,7 @@ fn keys(suite: u8, spi: u32) -> SaKeys {
 }
 
 fn data_plane(suite: u8) -> Option<DataPlane> {
-    let mut d = DataPlane::with_rng(Box::new(crypto::DeterministicRandom::new(0)));
+    let d = DataPlane::with_rng(Box::new(crypto::DeterministicRandom::new(0)));
     d.install_child(ChildSaConfig {
         id: 1,
         mode: Mode::Tunnel,
@@ -111,7 +111,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let Some(mut d) = data_plane(mode) else {
+    let Some(d) = data_plane(mode) else {
         return;
     };
     let from = "192.0.2.2:4500".parse().expect("literal address");

@@ -9,9 +9,10 @@ use crypto::{Random, SystemRandom};
 use wire::TrafficSelector;
 
 use crate::fasthash::IdMap;
+use crate::lifetime::{Direction, ExpiryCause, ExpiryKind, SaEvent};
 use crate::sa::{InboundSa, OutboundSa};
 use crate::stats::{ChildStats, DropAtomics, DropCounters, SaStats};
-use crate::{ChildSaConfig, EspError, Mode, SaKeys};
+use crate::{ChildSaConfig, EspError, Lifetime, Mode, SaKeys};
 
 /// What `install_child` returns: names the child in later calls (same as its `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +40,8 @@ pub(crate) struct Child {
     pub replay_window: u32,
     /// Extended Sequence Numbers on both SAs (RFC 4304); rekeyed SAs keep the setting.
     pub esn: bool,
+    /// Limits of each SA; rekeyed SAs get the same.
+    pub lifetime: Lifetime,
     pub outbound: Arc<OutboundSa>,
     pub inbound_spis: Vec<u32>,
     /// Traffic of the SAs this child no longer has (replaced or removed by rekeys), shared by
@@ -94,7 +97,14 @@ pub struct DataPlane {
     control: Mutex<()>,
     pub(crate) drops: DropAtomics,
     rng: Mutex<Box<dyn Random>>,
+    /// Lifetime events not yet taken (each SA raises each at most once: this stays tiny).
+    events: Mutex<Vec<SaEvent>>,
+    /// Called after an event is queued (wakes the daemon's engine task).
+    notifier: Mutex<Option<Notifier>>,
 }
+
+/// What [`DataPlane::set_event_notifier`] takes.
+pub type Notifier = Arc<dyn Fn() + Send + Sync>;
 
 /// A view of the data plane's tables for one batch of packets ([`DataPlane::snapshot`]); its
 /// packet methods are in `outbound.rs` and `inbound.rs`.
@@ -142,6 +152,49 @@ impl DataPlane {
             control: Mutex::new(()),
             drops: DropAtomics::default(),
             rng: Mutex::new(rng),
+            events: Mutex::new(Vec::new()),
+            notifier: Mutex::new(None),
+        }
+    }
+
+    /// Sets the function called (on the packet worker that raised it, so it must be quick and
+    /// must not call back into the data plane) each time an [`SaEvent`] is queued. Events are
+    /// rare (each SA raises each at most once), so the notifier is never per packet.
+    pub fn set_event_notifier(&self, f: Notifier) {
+        *self.notifier.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
+    }
+
+    /// Takes the queued lifetime events, oldest first.
+    pub fn take_events(&self) -> Vec<SaEvent> {
+        core::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Queues one event and calls the notifier.
+    pub(crate) fn raise(
+        &self,
+        child_id: u64,
+        spi: u32,
+        direction: Direction,
+        kind: ExpiryKind,
+        cause: ExpiryCause,
+    ) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SaEvent {
+                child_id,
+                spi,
+                direction,
+                kind,
+                cause,
+            });
+        let n = self
+            .notifier
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(n) = n {
+            n();
         }
     }
 
@@ -222,7 +275,7 @@ impl DataPlane {
             if t.sad.contains_key(&keys.spi) {
                 return Err(EspError::DuplicateSpi(keys.spi));
             }
-            let sa = InboundSa::new(id, &keys, child.replay_window, child.esn)?;
+            let sa = InboundSa::new(id, &keys, child.replay_window, child.esn, &child.lifetime)?;
             t.sad.insert(keys.spi, Arc::new(sa));
             child.inbound_spis.push(keys.spi);
             t.replace_child(child);
@@ -254,7 +307,7 @@ impl DataPlane {
     pub fn replace_outbound_sa(&self, id: u64, keys: SaKeys) -> Result<SaStats, EspError> {
         self.change(|t| {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
-            let new = Arc::new(OutboundSa::new(&keys, child.esn)?);
+            let new = Arc::new(OutboundSa::new(&keys, child.esn, &child.lifetime)?);
             let old = core::mem::replace(&mut child.outbound, new);
             let stats = old.stats();
             child
@@ -351,8 +404,14 @@ impl Tables {
         if self.sad.contains_key(&cfg.inbound.spi) {
             return Err(EspError::DuplicateSpi(cfg.inbound.spi));
         }
-        let outbound = OutboundSa::new(&cfg.outbound, cfg.esn)?;
-        let inbound = InboundSa::new(cfg.id, &cfg.inbound, cfg.replay_window, cfg.esn)?;
+        let outbound = OutboundSa::new(&cfg.outbound, cfg.esn, &cfg.lifetime)?;
+        let inbound = InboundSa::new(
+            cfg.id,
+            &cfg.inbound,
+            cfg.replay_window,
+            cfg.esn,
+            &cfg.lifetime,
+        )?;
         self.sad.insert(cfg.inbound.spi, Arc::new(inbound));
         let child = Arc::new(Child {
             id: cfg.id,
@@ -364,6 +423,7 @@ impl Tables {
             encap: cfg.encap,
             replay_window: cfg.replay_window,
             esn: cfg.esn,
+            lifetime: cfg.lifetime,
             outbound: Arc::new(outbound),
             inbound_spis: vec![cfg.inbound.spi],
             retired: Arc::new(Mutex::new(ChildStats::default())),

@@ -64,11 +64,13 @@ pub enum DropReason {
     TooBig,
     /// The cipher failed for a reason other than integrity (should not happen).
     CryptoFailure,
+    /// The SA reached its hard byte or packet lifetime (RFC 4301 §4.4.2.1); IKE deletes it.
+    LifetimeExpired,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 15] = [
         DropReason::Truncated,
         DropReason::BadLength,
         DropReason::UnknownSpi,
@@ -83,6 +85,7 @@ impl DropReason {
         DropReason::SeqExhausted,
         DropReason::TooBig,
         DropReason::CryptoFailure,
+        DropReason::LifetimeExpired,
     ];
 
     /// A stable snake_case name (for statistics output).
@@ -102,6 +105,7 @@ impl DropReason {
             DropReason::SeqExhausted => "seq_exhausted",
             DropReason::TooBig => "too_big",
             DropReason::CryptoFailure => "crypto_failure",
+            DropReason::LifetimeExpired => "lifetime_expired",
         }
     }
 }

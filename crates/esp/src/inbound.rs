@@ -10,6 +10,7 @@ use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE};
 use wire::ip::selector_fields;
 
 use crate::dataplane::Child;
+use crate::lifetime::Direction;
 use crate::replay::ReplayCheck;
 use crate::spd::inbound_matches;
 use crate::{DataPlane, DropReason, Mode, Snapshot};
@@ -131,17 +132,37 @@ impl Snapshot<'_> {
         let verdict = self.inner_checks(sa.child_id, out, start);
         // RFC 4303 §3.4.3: the window moves for every packet whose ICV verified (whatever the
         // checks above found). Check again under the lock: another worker may have accepted
-        // the same number meanwhile. The accepted traffic is counted under the same lock.
-        {
+        // the same number meanwhile. The accepted traffic is counted under the same lock, and
+        // checked against the SA's lifetime (RFC 4301 §4.4.2.1).
+        let mut raised = [None; 2];
+        let verdict = {
             let mut st = sa.state();
             if st.window.check(seq) != ReplayCheck::Fresh {
                 return Err(DropReason::Replay);
             }
             st.window.update(seq);
-            if let Ok((_, len)) = verdict {
-                st.packets += 1;
-                st.bytes += len as u64;
+            match verdict {
+                Ok(_) if !st.limits.allows(st.packets, st.bytes) => {
+                    Err(DropReason::LifetimeExpired)
+                }
+                Ok((child, len)) => {
+                    let mut i = 0;
+                    st.limits.crossed(st.packets, st.bytes, len as u64, |k, c| {
+                        if let Some(slot) = raised.get_mut(i) {
+                            *slot = Some((k, c));
+                        }
+                        i += 1;
+                    });
+                    st.packets += 1;
+                    st.bytes += len as u64;
+                    Ok((child, len))
+                }
+                Err(e) => Err(e),
             }
+        };
+        for (kind, cause) in raised.into_iter().flatten() {
+            self.dp
+                .raise(sa.child_id, hdr.spi, Direction::Inbound, kind, cause);
         }
         let (child, len) = verdict?;
         let remote_changed = if child.encap {

@@ -26,6 +26,7 @@
 //! remove_inbound_sa(&self, spi: u32) -> Result<SaStats, EspError>
 //! replace_outbound_sa(&self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch
 //! child_stats(id) / inbound_sa_stats(spi) / outbound_sa_stats(id) / drop_counters()
+//! set_event_notifier(&self, Arc<dyn Fn() + Send + Sync>) / take_events() -> Vec<SaEvent>
 //! overhead(id) -> Option<usize>                    // worst-case bytes added per packet
 //! ```
 //!
@@ -62,6 +63,14 @@
 //! window (RFC 4303 Appendix A2.2) and covered by the ICV (appended for HMAC, §3.3.2.1; in the
 //! AAD for AEAD, RFC 4106 §5). Replay windows go up to 4096 packets, a ring of 64-bit words.
 //!
+//! # Lifetimes (RFC 4301 §4.4.2.1)
+//! `ChildSaConfig::lifetime` sets soft and hard byte/packet limits per SA. The packet that
+//! crosses a limit queues one [`SaEvent`] (soft: rekey; hard: delete) and calls the notifier
+//! given to [`DataPlane::set_event_notifier`]; [`DataPlane::take_events`] reads them. Past a
+//! hard limit the SA drops with [`DropReason::LifetimeExpired`] (a packet per worker in flight
+//! may pass). Without ESN the sending SA also raises a soft event [`SEQ_SOFT_MARGIN`] numbers
+//! before 2^32 − 1 and a hard one when it runs out. Time limits are the IKE engine's.
+//!
 //! # Not yet
 //! Transport mode (refused by `install_child`), AH.
 
@@ -70,6 +79,7 @@ mod dataplane;
 mod error;
 mod fasthash;
 mod inbound;
+mod lifetime;
 mod outbound;
 mod protect;
 pub mod replay;
@@ -78,11 +88,14 @@ mod spd;
 mod stats;
 #[cfg(test)]
 mod tests_esn;
+#[cfg(test)]
+mod tests_lifetime;
 
 pub use config::{ChildSaConfig, Lifetime, Mode, SaKeys, TunnelOptions};
-pub use dataplane::{ChildHandle, DataPlane, Snapshot};
+pub use dataplane::{ChildHandle, DataPlane, Notifier, Snapshot};
 pub use error::{DropReason, EspError};
 pub use inbound::Inbound;
+pub use lifetime::{Direction, ExpiryCause, ExpiryKind, SaEvent, SEQ_SOFT_MARGIN};
 pub use outbound::{Outbound, MAX_ESP_LEN};
 pub use stats::{ChildStats, DropCounters, SaStats};
 

@@ -8,6 +8,7 @@ use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 use wire::ip::selector_fields;
 
 use crate::dataplane::Child;
+use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
 use crate::spd::outbound_matches;
 use crate::{DataPlane, DropReason, Snapshot};
 
@@ -94,8 +95,22 @@ impl Snapshot<'_> {
         }
         // RFC 4303 §3.3.3: without ESN the counter must not cycle past 2^32 − 1. The number
         // is taken before sealing (atomically: several workers send on one SA) and never
-        // reused, even if this packet fails.
-        let seq = sa.next_seq().ok_or(DropReason::SeqExhausted)?;
+        // reused, even if this packet fails. Exactly one packet sees each threshold value.
+        let seq = sa.next_seq();
+        if seq == sa.soft_seq {
+            self.raise_out(child, ExpiryKind::Soft, ExpiryCause::SequenceNumbers);
+        }
+        if seq > sa.last_seq {
+            if seq == sa.last_seq.saturating_add(1) {
+                self.raise_out(child, ExpiryKind::Hard, ExpiryCause::SequenceNumbers);
+            }
+            return Err(DropReason::SeqExhausted);
+        }
+        // RFC 4301 §4.4.2.1: past the hard lifetime the SA carries nothing.
+        if !sa.limits.allows(seq - 1, sa.bytes_sent()) {
+            sa.count_unsent();
+            return Err(DropReason::LifetimeExpired);
+        }
         let r = self.seal(
             child,
             seq,
@@ -111,6 +126,17 @@ impl Snapshot<'_> {
             sa.count_unsent();
         }
         r
+    }
+
+    /// Raises a lifetime event for a child's outbound SA.
+    fn raise_out(&self, child: &Child, kind: ExpiryKind, cause: ExpiryCause) {
+        self.dp.raise(
+            child.id,
+            child.outbound.spi,
+            Direction::Outbound,
+            kind,
+            cause,
+        );
     }
 
     /// Builds and seals the ESP packet for `inner` with sequence number `seq`.
@@ -172,7 +198,10 @@ impl Snapshot<'_> {
             .map_err(|_| DropReason::CryptoFailure)?;
 
         let inner_len = inner.len() as u64;
-        sa.count_sent(inner_len);
+        let before = sa.count_sent(inner_len);
+        sa.limits.crossed(seq - 1, before, inner_len, |k, c| {
+            self.raise_out(child, k, c)
+        });
         Ok(Outbound {
             child_id: child.id,
             local: child.local,

@@ -10,10 +10,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use crypto::{Cipher, IntegId};
 
+use crate::lifetime::{Limits, SEQ_SOFT_MARGIN};
 use crate::protect::Protect;
 use crate::replay::ReplayWindow;
 use crate::stats::SaStats;
-use crate::{EspError, SaKeys};
+use crate::{EspError, Lifetime, SaKeys};
 
 /// The keyed transform plus the sizes the packet path needs, read once at install.
 #[derive(Debug)]
@@ -112,15 +113,26 @@ pub(crate) struct OutboundSa {
     unsent: AtomicU64,
     /// The last sequence number this SA may use: 2^32 − 1, or 2^64 − 1 with ESN
     /// (RFC 4303 §3.3.3: the counter must not cycle).
-    last_seq: u64,
+    pub last_seq: u64,
+    /// The sequence number whose allocation raises the soft "exhaustion" event (no ESN).
+    pub soft_seq: u64,
+    /// Byte and packet limits.
+    pub limits: Limits,
 }
 
 impl OutboundSa {
-    pub fn new(keys: &SaKeys, esn: bool) -> Result<Self, EspError> {
+    pub fn new(keys: &SaKeys, esn: bool, lifetime: &Lifetime) -> Result<Self, EspError> {
+        let last_seq = if esn { u64::MAX } else { u64::from(u32::MAX) };
         Ok(Self {
             spi: keys.spi,
             xform: Transform::new(keys, esn)?,
-            last_seq: if esn { u64::MAX } else { u64::from(u32::MAX) },
+            last_seq,
+            soft_seq: if esn {
+                u64::MAX
+            } else {
+                last_seq - SEQ_SOFT_MARGIN
+            },
+            limits: Limits::new(lifetime),
             seq: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             unsent: AtomicU64::new(0),
@@ -128,9 +140,15 @@ impl OutboundSa {
     }
 
     /// Counts one packet sent with an allocated sequence number (the packet count is the
-    /// sequence numbers used, less those counted with [`OutboundSa::count_unsent`]).
-    pub fn count_sent(&self, bytes: u64) {
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    /// sequence numbers used, less those counted with [`OutboundSa::count_unsent`]); returns
+    /// the byte count before it.
+    pub fn count_sent(&self, bytes: u64) -> u64 {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed)
+    }
+
+    /// Inner bytes sent so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// A sequence number was allocated but its packet not sent.
@@ -138,12 +156,12 @@ impl OutboundSa {
         self.unsent.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Allocates the next sequence number, unique across all threads (RFC 4303 §3.3.3);
-    /// `None` once the space is used up (32 bits, or 64 with ESN: the counter must not cycle).
-    /// A number is consumed even if the packet is then not sent.
-    pub fn next_seq(&self) -> Option<u64> {
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed).checked_add(1)?;
-        (seq <= self.last_seq).then_some(seq)
+    /// Allocates the next sequence number, unique across all threads (RFC 4303 §3.3.3). The
+    /// caller refuses it when it is past [`OutboundSa::last_seq`] (the counter must not
+    /// cycle); exactly one caller sees `last_seq + 1`. A number is consumed even if the packet
+    /// is then not sent.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed).saturating_add(1)
     }
 
     /// Counters; `highest_seq` is the last sequence number handed out.
@@ -168,6 +186,8 @@ impl OutboundSa {
 /// What a receiving SA's lock guards: the window and the traffic it let through.
 #[derive(Debug)]
 pub(crate) struct RxState {
+    /// Byte and packet limits (constant; here because every check is under this lock).
+    pub limits: Limits,
     pub window: ReplayWindow,
     /// Inner bytes accepted.
     pub bytes: u64,
@@ -184,11 +204,18 @@ pub(crate) struct InboundSa {
 }
 
 impl InboundSa {
-    pub fn new(child_id: u64, keys: &SaKeys, window: u32, esn: bool) -> Result<Self, EspError> {
+    pub fn new(
+        child_id: u64,
+        keys: &SaKeys,
+        window: u32,
+        esn: bool,
+        lifetime: &Lifetime,
+    ) -> Result<Self, EspError> {
         Ok(Self {
             child_id,
             xform: Transform::new(keys, esn)?,
             state: Mutex::new(RxState {
+                limits: Limits::new(lifetime),
                 window: ReplayWindow::new(window),
                 bytes: 0,
                 packets: 0,

@@ -8,10 +8,10 @@ use crypto::{Cipher, EncrAlg, EncrId, IntegId, SecretBytes};
 
 use crate::{ChildSaConfig, DataPlane, DropReason, Lifetime, Mode, SaKeys, TunnelOptions};
 
-const A_IN: u32 = 0xa000_0001;
-const B_IN: u32 = 0xb000_0001;
+pub(crate) const A_IN: u32 = 0xa000_0001;
+pub(crate) const B_IN: u32 = 0xb000_0001;
 
-fn keys(suite: &str, spi: u32, seed: u8) -> SaKeys {
+pub(crate) fn keys(suite: &str, spi: u32, seed: u8) -> SaKeys {
     let (encr, integ) = match suite {
         "aes128gcm16" => (
             EncrAlg {
@@ -61,7 +61,7 @@ fn keys(suite: &str, spi: u32, seed: u8) -> SaKeys {
     }
 }
 
-fn cfg(suite: &str, a_side: bool, esn: bool) -> ChildSaConfig {
+pub(crate) fn cfg(suite: &str, a_side: bool, esn: bool) -> ChildSaConfig {
     let (a, b): (SocketAddr, SocketAddr) = (
         "192.0.2.1:4500".parse().unwrap(),
         "192.0.2.2:4500".parse().unwrap(),
@@ -94,7 +94,7 @@ fn cfg(suite: &str, a_side: bool, esn: bool) -> ChildSaConfig {
     }
 }
 
-fn packet(tag: u8) -> Vec<u8> {
+pub(crate) fn packet(tag: u8) -> Vec<u8> {
     let mut p = vec![tag; 20 + 64];
     wire::ip::Ipv4Repr {
         src_addr: [203, 0, 113, 5].into(),
@@ -113,7 +113,7 @@ fn packet(tag: u8) -> Vec<u8> {
     p
 }
 
-fn pair(suite: &str, a_esn: bool, b_esn: bool) -> (DataPlane, DataPlane) {
+pub(crate) fn pair(suite: &str, a_esn: bool, b_esn: bool) -> (DataPlane, DataPlane) {
     let a = DataPlane::new();
     let b = DataPlane::new();
     a.install_child(cfg(suite, true, a_esn)).unwrap();
@@ -121,7 +121,7 @@ fn pair(suite: &str, a_esn: bool, b_esn: bool) -> (DataPlane, DataPlane) {
     (a, b)
 }
 
-fn set_seq(d: &DataPlane, id: u64, seq: u64) {
+pub(crate) fn set_seq(d: &DataPlane, id: u64, seq: u64) {
     d.tables().children.get(&id).unwrap().outbound.set_seq(seq);
 }
 

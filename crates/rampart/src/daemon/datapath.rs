@@ -13,6 +13,7 @@
 //!   SPD/SAD per batch, atomic sequence numbers, per-SA replay locks);
 //! - buffers are allocated once per task: no allocation per packet (IKE datagrams excepted).
 
+mod expiry;
 mod gso;
 mod tun_worker;
 mod udp_worker;
@@ -23,6 +24,10 @@ use std::sync::Arc;
 use esp::DataPlane;
 use os::{Sockets, Tun};
 use tokio::sync::mpsc;
+
+// Until the engine task awaits `DataPath::expiry` (daemon/mod.rs, see there).
+#[allow(unused_imports)]
+pub use expiry::{apply as apply_expiry, ExpiryWatch};
 
 /// An IKE datagram for the engine.
 #[derive(Debug)]
@@ -42,6 +47,8 @@ pub struct IkeDatagram {
 pub struct DataPath {
     dp: Arc<DataPlane>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    #[allow(dead_code)] // read through `expiry()` once the engine task awaits it
+    expiry: ExpiryWatch,
 }
 
 impl DataPath {
@@ -68,7 +75,20 @@ impl DataPath {
                 ike.clone(),
             )));
         }
-        Self { dp, tasks }
+        let expiry = ExpiryWatch::new(dp.clone());
+        Self { dp, tasks, expiry }
+    }
+
+    /// What the engine task awaits for lifetime events (soft → `child_soft_expired`, hard →
+    /// `child_hard_expired`; [`apply_expiry`] does both). Clone it before the loop:
+    /// ```ignore
+    /// let expiry = d.dp.expiry();
+    /// // in the select!:
+    /// evs = expiry.next() => datapath::apply_expiry(&mut d.engine, Instant::now(), &evs),
+    /// ```
+    #[allow(dead_code)] // the engine task's select! does not await it yet
+    pub fn expiry(&self) -> ExpiryWatch {
+        self.expiry.clone()
     }
 
     /// Installs a Child SA.
