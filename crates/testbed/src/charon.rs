@@ -217,7 +217,7 @@ fn strongswan_conf(dir: &Path, ike_level: i8, other: i8, extra: &str) -> String 
     let d = dir.display();
     format!(
         r#"charon {{
-  load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink socket-default vici attr
+  load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink socket-default vici attr eap-identity eap-mschapv2 gcrypt resolve
   install_virtual_ip = yes
 {extra}
   filelog {{
@@ -243,6 +243,10 @@ fn strongswan_conf(dir: &Path, ike_level: i8, other: i8, extra: &str) -> String 
   plugins {{
     vici {{
       socket = unix://{d}/run/charon.vici
+    }}
+    # Pushed DNS servers (road warriors) land here, never in the host's /etc/resolv.conf.
+    resolve {{
+      file = {d}/resolv.conf
     }}
   }}
 }}

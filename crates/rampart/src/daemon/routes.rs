@@ -110,7 +110,8 @@ impl Routes {
         }
     }
 
-    /// A host address inside one of `local_ts` of the family of `dst`, not link-local.
+    /// A host address inside one of `local_ts` of the family of `dst`, not link-local nor
+    /// loopback (a server's `0.0.0.0/0` would otherwise pick 127.0.0.1).
     async fn source_for(&self, local_ts: &[TrafficSelector], v4: bool) -> Option<IpAddr> {
         let addrs = match self.nl.addresses().await {
             Ok(a) => a,
@@ -122,7 +123,7 @@ impl Routes {
         addrs
             .iter()
             .map(|h| h.addr)
-            .filter(|a| a.is_ipv4() == v4 && !is_link_local(*a))
+            .filter(|a| a.is_ipv4() == v4 && !is_link_local(*a) && !a.is_loopback())
             .find(|a| local_ts.iter().any(|t| t.contains_addr(*a)))
     }
 
