@@ -267,6 +267,28 @@ impl DataPlane {
         })
     }
 
+    /// Both outer addresses of a child changed (MOBIKE, RFC 4555 §3.5: we or the peer moved):
+    /// send from `local` to `remote` from now on.
+    pub fn update_addresses(
+        &self,
+        id: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<(), EspError> {
+        if local.is_ipv4() != remote.is_ipv4() {
+            return Err(EspError::InvalidConfig(
+                "outer addresses of different families",
+            ));
+        }
+        self.change(|t| {
+            let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
+            child.local = local;
+            child.remote = remote;
+            t.replace_child(child);
+            Ok(())
+        })
+    }
+
     /// Adds another inbound SA to a child (rekey overlap, RFC 7296 §2.8: the new SA receives
     /// while the old one still may). It shares the child's selectors and window size.
     pub fn add_inbound_sa(&self, id: u64, keys: SaKeys) -> Result<(), EspError> {

@@ -101,9 +101,9 @@ impl DataPath {
         let _ = self.dp.remove_child(id);
     }
 
-    /// Moves a Child SA's peer (NAT mapping change).
-    pub fn update_peer(&self, id: u64, remote: SocketAddr) {
-        let _ = self.dp.update_peer(id, remote);
+    /// Moves a Child SA's outer addresses (a NAT mapping change, MOBIKE).
+    pub fn update_addresses(&self, id: u64, local: SocketAddr, remote: SocketAddr) {
+        let _ = self.dp.update_addresses(id, local, remote);
     }
 
     /// A Child SA's counters.

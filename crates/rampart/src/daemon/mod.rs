@@ -17,6 +17,7 @@ mod notify;
 mod peercred;
 mod pools;
 mod reload;
+mod roam;
 mod routes;
 mod status;
 
@@ -43,7 +44,6 @@ use routes::Routes;
 const TUN_MTU: u16 = 1400;
 /// How long shutdown waits for the peers to answer our DELETEs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// Anti-replay window (RFC 4303 §3.4.3).
 /// Control requests queued for the engine task before clients wait.
 const CONTROL_QUEUE: usize = 64;
 
@@ -221,6 +221,7 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     }
     notify::ready(&format!("{} connection(s)", d.cfg.connections.len()));
 
+    let mut roaming = roam::Roaming::new();
     let mut shutdown_by: Option<Instant> = None;
     loop {
         d.flush().await;
@@ -250,6 +251,14 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
                 match d.reload() {
                     Ok(r) => tracing::info!("SIGHUP: configuration reloaded: {}", reload::summary(&r)),
                     Err(e) => tracing::error!("SIGHUP: {}", e.message),
+                }
+            }
+            () = roam::Roaming::changed(&mut roaming) => {
+                if let Some(r) = &roaming {
+                    for (sa, to) in r.moves(&d.engine.status(Instant::now())).await {
+                        // The engine logs the move; SAs without MOBIKE stay (false).
+                        d.engine.roam(Instant::now(), sa, to);
+                    }
                 }
             }
             _ = sigterm.recv() => d.begin_shutdown(&mut shutdown_by),
@@ -367,10 +376,13 @@ impl Daemon {
                 self.dp.remove_child(child.0);
             }
             Event::PeerAddressChanged {
-                children, remote, ..
+                children,
+                local,
+                remote,
+                ..
             } => {
                 for c in children {
-                    self.dp.update_peer(c.0, remote);
+                    self.dp.update_addresses(c.0, local, remote);
                 }
             }
             // Our virtual IPs (we are a road-warrior client): on the TUN device, before the
