@@ -113,7 +113,7 @@ impl Engine {
             self.by_spi.remove(&spi_i);
             return Err(InitiateError::NoProposal(conn.to_string()));
         }
-        self.sas.insert(id, sa);
+        self.sas.insert(id, Box::new(sa));
         Ok(id)
     }
 

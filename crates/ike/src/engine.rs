@@ -1,7 +1,7 @@
 //! The engine: owns the IKE SAs, dispatches datagrams to exchanges, runs timers, answers
 //! commands. Exchange logic lives in `exchange/`.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,12 +79,19 @@ pub struct Engine {
     pub(crate) conns: Vec<Arc<IkeConfig>>,
     pub(crate) creds: Box<dyn Credentials>,
     pub(crate) rng: Box<dyn Random>,
-    pub(crate) sas: BTreeMap<IkeSaId, IkeSa>,
+    /// Boxed: an `IkeSa` is ~1.7 KiB, and B-tree nodes hold values inline with up to half of
+    /// their 11 slots empty.
+    pub(crate) sas: BTreeMap<IkeSaId, Box<IkeSa>>,
     /// Our IKE SPI → SA.
     pub(crate) by_spi: HashMap<u64, IkeSaId>,
     /// (peer, SPIi) → SA, for retransmitted IKE_SA_INIT requests (responder).
     pub(crate) half_open: HashMap<(SocketAddr, u64), IkeSaId>,
     pub(crate) esp_spis: HashSet<u32>,
+    /// (hash of the peer's identity, SA) for every SA with a known peer identity: finds the
+    /// SAs of one peer for uniqueness and INITIAL_CONTACT (RFC 7296 §2.4) without a scan of
+    /// every SA. Entries are candidates: a hash collision is filtered by comparing identities.
+    pub(crate) by_peer: BTreeSet<(u64, IkeSaId)>,
+    peer_hasher: std::hash::RandomState,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
     /// Initiations to start once the current handler is done (keyingtries, close_action).
@@ -128,6 +135,8 @@ impl Engine {
             by_spi: HashMap::new(),
             half_open: HashMap::new(),
             esp_spis: HashSet::new(),
+            by_peer: BTreeSet::new(),
+            peer_hasher: std::hash::RandomState::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             retries: Vec::new(),
@@ -206,29 +215,28 @@ impl Engine {
     }
 
     fn sa_deadline(&self, sa: &IkeSa) -> Option<Instant> {
-        let mut d: Vec<Instant> = Vec::new();
-        if let Some((_, o)) = &sa.outstanding {
-            d.push(o.deadline);
-        }
-        d.extend(sa.half_open_deadline);
-        d.extend(sa.keepalive_deadline);
+        // Called for every SA on every poll: no allocation.
+        let min = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut d = sa.outstanding.as_ref().map(|(_, o)| o.deadline);
+        d = min(d, sa.half_open_deadline);
+        d = min(d, sa.keepalive_deadline);
         if sa.state == IkeState::Established && sa.rekeyed_to.is_none() {
-            d.extend(sa.rekey_at);
+            d = min(d, sa.rekey_at);
             for c in sa
                 .children
                 .iter()
                 .filter(|c| c.state == ChildState::Installed)
             {
-                d.extend(c.expire_at);
+                d = min(d, c.expire_at);
                 if c.successor.is_none() {
-                    d.extend(c.rekey_at);
+                    d = min(d, c.rekey_at);
                 }
             }
         }
-        if let Some(t) = self.dpd_due(sa) {
-            d.push(t);
-        }
-        d.into_iter().min()
+        min(d, self.dpd_due(sa))
     }
 
     pub(crate) fn dpd_due(&self, sa: &IkeSa) -> Option<Instant> {
@@ -529,16 +537,58 @@ impl Engine {
     }
 
     /// Puts an SA back after handling, or removes it for good.
-    pub(crate) fn finish(&mut self, sa: IkeSa, keep: bool) {
+    pub(crate) fn finish(&mut self, mut sa: Box<IkeSa>, keep: bool) {
         if keep {
+            sa.release_setup_state();
+            self.index_peer(&sa);
             self.sas.insert(sa.id, sa);
         } else {
             self.forget(sa);
         }
     }
 
+    /// The hash `by_peer` files an identity under: equal for identities that
+    /// [`Identity::matches`](wire::Identity::matches) (FQDN and RFC 822 names without regard to
+    /// ASCII case).
+    pub(crate) fn peer_hash(&self, id: &wire::Identity) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.peer_hasher.build_hasher();
+        match id {
+            wire::Identity::Fqdn(n) | wire::Identity::Rfc822(n) => {
+                // The variant, then the name folded to lower case (no allocation).
+                h.write_u8(u8::from(matches!(id, wire::Identity::Rfc822(_))));
+                for b in n.bytes() {
+                    h.write_u8(b.to_ascii_lowercase());
+                }
+            }
+            other => {
+                h.write_u8(2);
+                other.hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
+    /// Files `sa` under its peer's identity, once that is known.
+    pub(crate) fn index_peer(&mut self, sa: &IkeSa) {
+        if let Some(h) = sa.remote_id.as_ref().map(|r| self.peer_hash(r)) {
+            self.by_peer.insert((h, sa.id));
+        }
+    }
+
+    /// The SAs filed under `peer`'s identity (candidates: compare the identity).
+    pub(crate) fn sas_of_peer(&self, peer: &wire::Identity) -> impl Iterator<Item = &IkeSa> {
+        let h = self.peer_hash(peer);
+        self.by_peer
+            .range((h, IkeSaId(0))..=(h, IkeSaId(u64::MAX)))
+            .filter_map(|(_, id)| self.sas.get(id).map(|b| b.as_ref()))
+    }
+
     /// Removes an SA and its index entries (no events: callers report).
-    pub(crate) fn forget(&mut self, sa: IkeSa) {
+    pub(crate) fn forget(&mut self, sa: Box<IkeSa>) {
+        if let Some(h) = sa.remote_id.as_ref().map(|r| self.peer_hash(r)) {
+            self.by_peer.remove(&(h, sa.id));
+        }
         self.by_spi.remove(&sa.our_spi());
         self.half_open.remove(&(sa.remote, sa.spi_i));
         for c in &sa.children {
@@ -885,5 +935,41 @@ pub(crate) fn unspecified_like(a: IpAddr) -> IpAddr {
     match a {
         IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
         IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoCreds;
+    impl Credentials for NoCreds {
+        fn psk(
+            &self,
+            _: &wire::Identity,
+            _: Option<&wire::Identity>,
+        ) -> Option<crypto::SecretBytes> {
+            None
+        }
+    }
+
+    /// `by_peer` files identities that `Identity::matches` equates under one hash.
+    #[test]
+    fn peer_hash_follows_identity_matching() {
+        let e = Engine::new(
+            EngineConfig::default(),
+            vec![],
+            Box::new(NoCreds),
+            Box::new(crypto::DeterministicRandom::new(7)),
+        );
+        let id = |s: &str| s.parse::<wire::Identity>().unwrap();
+        let h = |s: &str| e.peer_hash(&id(s));
+        assert!(id("Carol.Example.ORG").matches(&id("carol.example.org")));
+        assert_eq!(h("Carol.Example.ORG"), h("carol.example.org"));
+        assert_eq!(h("Carol@Example.org"), h("carol@example.org"));
+        assert_ne!(h("carol.example.org"), h("dave.example.org"));
+        assert_ne!(h("fqdn:a@b"), h("email:a@b"));
+        assert_eq!(h("192.0.2.1"), h("192.0.2.1"));
+        assert_ne!(h("192.0.2.1"), h("192.0.2.2"));
     }
 }

@@ -23,7 +23,16 @@ fn suite_prf(suite: &Suite) -> Result<crypto::PrfId, CryptoError> {
         .ok_or(CryptoError::Unsupported("IKE suite without PRF".into()))
 }
 
-/// The keys of an IKE SA, with the ciphers for each direction.
+/// The key material of one direction (SK_e and SK_a, RFC 7296 §2.14). The keyed cipher is built
+/// per message from it: an established IKE SA is idle almost all the time, and a keyed cipher
+/// (aws-lc's AEAD context, ~0.6 KiB; CBC + HMAC ~2 KiB) per direction would be most of the
+/// SA's memory, for less than a microsecond of key setup per message.
+struct DirKeys {
+    encr: SecretBytes,
+    integ: SecretBytes,
+}
+
+/// The keys of an IKE SA, for each direction.
 pub(crate) struct IkeKeys {
     /// The negotiated PRF.
     pub prf: Prf,
@@ -33,8 +42,10 @@ pub(crate) struct IkeKeys {
     pub sk_pi: SecretBytes,
     /// SK_pr.
     pub sk_pr: SecretBytes,
-    send: Cipher,
-    recv: Cipher,
+    encr: EncrAlg,
+    integ: Option<crypto::IntegId>,
+    send: DirKeys,
+    recv: DirKeys,
     aead: bool,
     /// Counter for AEAD IVs: unique per message sent under this key (RFC 5282 §3.1).
     next_iv: u64,
@@ -100,19 +111,38 @@ impl IkeKeys {
             None => 0,
         };
         let k = kdf::ike_keys(prf, seed.as_slice(), ni, nr, spi_i, spi_r, ekl, ikl)?;
-        let ci = Cipher::new(encr, integ, k.sk_ei.as_slice(), k.sk_ai.as_slice())?;
-        let cr = Cipher::new(encr, integ, k.sk_er.as_slice(), k.sk_ar.as_slice())?;
+        let ci = DirKeys {
+            encr: k.sk_ei,
+            integ: k.sk_ai,
+        };
+        let cr = DirKeys {
+            encr: k.sk_er,
+            integ: k.sk_ar,
+        };
+        // Fail here, not at the first message, when the suite cannot be keyed.
+        Cipher::new(encr, integ, ci.encr.as_slice(), ci.integ.as_slice())?;
         let (send, recv) = if initiator { (ci, cr) } else { (cr, ci) };
         Ok(Self {
             prf,
             sk_d: k.sk_d,
             sk_pi: k.sk_pi,
             sk_pr: k.sk_pr,
+            encr,
+            integ,
             send,
             recv,
             aead: Cipher::is_aead(encr),
             next_iv: 1,
         })
+    }
+
+    fn cipher(&self, keys: &DirKeys) -> Result<Cipher, CryptoError> {
+        Cipher::new(
+            self.encr,
+            self.integ,
+            keys.encr.as_slice(),
+            keys.integ.as_slice(),
+        )
     }
 
     /// Builds the encrypted message(s) carrying `inner`: one SK message (RFC 7296 §3.14), or,
@@ -127,11 +157,11 @@ impl IkeKeys {
     ) -> Result<Vec<Vec<u8>>, CryptoError> {
         let mut chain = Vec::new();
         emit_payload_chain(inner, &mut chain).map_err(|_| CryptoError::BadLength("message"))?;
-        let c = &self.send;
+        let c = &self.cipher(&self.send)?;
         // Upper bound of the unfragmented message's length.
         let whole = HEADER_LEN + 4 + c.iv_len() + chain.len() + c.block_len() + c.icv_len();
         let Some(max) = max_len.filter(|m| whole > *m) else {
-            return Ok(vec![self.seal(header, inner, rng)?]);
+            return Ok(vec![self.seal_with(c, header, inner, rng)?]);
         };
         let first = inner.first().map_or(0, Payload::payload_type);
         let overhead = HEADER_LEN + 4 + SKF_EXTRA_LEN + c.iv_len() + c.icv_len() + c.block_len();
@@ -145,44 +175,41 @@ impl IkeKeys {
         let mut out = Vec::with_capacity(total);
         for (i, piece) in chain.chunks(chunk).enumerate() {
             let num = (i + 1) as u16;
-            let (c, b, l) = (
-                self.send.iv_len(),
-                self.send.block_len(),
-                self.send.icv_len(),
-            );
+            let (iv_len, b, l) = (c.iv_len(), c.block_len(), c.icv_len());
             let (msg, layout) = encode_skf_message(
                 header,
                 if num == 1 { first } else { 0 },
                 num,
                 total16,
                 piece,
-                c,
+                iv_len,
                 b,
                 l,
             )
             .map_err(|_| CryptoError::BadLength("fragment"))?;
-            out.push(self.encrypt_layout(msg, layout, rng)?);
+            out.push(self.encrypt_layout(c, msg, layout, rng)?);
         }
         Ok(out)
     }
 
     /// Builds an encrypted message carrying `inner` (RFC 7296 §3.14).
-    pub fn seal(
+    fn seal_with(
         &mut self,
+        c: &Cipher,
         header: &Header,
         inner: &[Payload],
         rng: &mut dyn Random,
     ) -> Result<Vec<u8>, CryptoError> {
-        let c = &self.send;
         let (msg, layout) =
             encode_sk_message(header, inner, c.iv_len(), c.block_len(), c.icv_len())
                 .map_err(|_| CryptoError::BadLength("message too large"))?;
-        self.encrypt_layout(msg, layout, rng)
+        self.encrypt_layout(c, msg, layout, rng)
     }
 
     /// Fills the IV and encrypts a laid-out SK or SKF message in place.
     fn encrypt_layout(
         &mut self,
+        c: &Cipher,
         mut msg: Vec<u8>,
         layout: SkLayout,
         rng: &mut dyn Random,
@@ -198,7 +225,6 @@ impl IkeKeys {
         } else {
             rng.fill(iv);
         }
-        let c = &self.send;
         let (head, rest) = msg.split_at_mut(layout.iv.end);
         let aad = &head[..layout.aad_end];
         let iv = &head[layout.iv.clone()];
@@ -211,7 +237,7 @@ impl IkeKeys {
     /// Verifies and decrypts the Encrypted payload of `msg`; returns the inner payload chain
     /// bytes (padding removed).
     pub fn open(&self, msg: &[u8], sk: &SkPayload) -> Result<Vec<u8>, OpenError> {
-        let c = &self.recv;
+        let c = &self.cipher(&self.recv).map_err(|_| OpenError::Malformed)?;
         let r = sk
             .split(c.iv_len(), c.icv_len(), c.block_len())
             .map_err(|_| OpenError::Malformed)?;

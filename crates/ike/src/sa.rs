@@ -314,6 +314,21 @@ impl IkeSa {
         }
     }
 
+    /// Once established, frees what only IKE_SA_INIT and IKE_AUTH needed: the two IKE_SA_INIT
+    /// messages and the nonces, signed over in AUTH (RFC 7296 §2.15) and used for the first
+    /// Child SA's keys (§2.17). Nothing later reads them (rekeys bring fresh nonces, §2.18),
+    /// and an idle SA should hold only what it uses. The children's vector, grown to room for
+    /// four by its first push, is fitted to the one Child SA most SAs keep.
+    pub fn release_setup_state(&mut self) {
+        if self.state == IkeState::Established && !self.init_request.is_empty() {
+            self.init_request = Vec::new();
+            self.init_response = Vec::new();
+            self.ni = Vec::new();
+            self.nr = Vec::new();
+            self.children.shrink_to_fit();
+        }
+    }
+
     /// Our SPI: the one that names this SA in our table.
     pub fn our_spi(&self) -> u64 {
         if self.initiator {

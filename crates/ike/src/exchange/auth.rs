@@ -552,8 +552,7 @@ impl Engine {
         sa: &'a IkeSa,
         peer: &'a Identity,
     ) -> impl Iterator<Item = crate::event::IkeSaId> + 'a {
-        self.sas
-            .values()
+        self.sas_of_peer(peer)
             .filter(move |o| {
                 o.id != sa.id
                     && o.cfg.name == sa.cfg.name

@@ -535,7 +535,8 @@ impl Engine {
             new: id,
             connection: old.cfg.name.clone(),
         });
-        self.sas.insert(id, n);
+        self.index_peer(&n);
+        self.sas.insert(id, Box::new(n));
         id
     }
 

@@ -426,7 +426,7 @@ impl Engine {
             if nat.any() { format!(" (NAT detected: local {}, remote {})", nat.local, nat.remote) } else { String::new() });
         self.by_spi.insert(spi_r, id);
         self.half_open.insert((remote, header.spi_i), id);
-        self.sas.insert(id, sa);
+        self.sas.insert(id, Box::new(sa));
     }
 }
 
