@@ -76,7 +76,7 @@ fn operator_config_check_table_of_broken_files() {
                 ":5:1: connections.net2net: unknown key 'remote_adrs' in connections.net2net, did \
                  you mean 'remote_addrs'? (allowed: version, local_addrs, remote_addrs, proposals, \
                  encap, dpd_delay, keyingtries, rekey_time, dpd_action, unique, fragmentation, \
-                 mobike, local, remote, children)\n",
+                 mobike, local, remote, children, pools, dns, vips)\n",
             ],
         ),
         (
@@ -97,7 +97,7 @@ fn operator_config_check_table_of_broken_files() {
             "auth = \"eap\"\nid = \"moon",
             &[
                 ":7:8: connections.net2net.local.auth: 'eap' is not supported yet (allowed: psk, \
-               pubkey)",
+               pubkey, eap-mschapv2)",
             ],
         ),
     ];
