@@ -845,13 +845,16 @@ impl Engine {
         match kind {
             RequestKind::DeleteIke => self.send_delete_ike(sa, now),
             RequestKind::DeleteChild(c) => self.send_delete_child(sa, now, c),
-            RequestKind::Liveness => self.send_request(
-                sa,
-                now,
-                RequestKind::Liveness,
-                ExchangeType::Informational,
-                &[],
-            ),
+            RequestKind::Liveness => {
+                let payloads = self.liveness_payloads(sa);
+                self.send_request(
+                    sa,
+                    now,
+                    RequestKind::Liveness,
+                    ExchangeType::Informational,
+                    &payloads,
+                )
+            }
             RequestKind::AuthFailedNotice => {
                 let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, vec![]);
                 self.send_request(

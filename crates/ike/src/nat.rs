@@ -24,6 +24,30 @@ pub(crate) struct NatState {
     pub local: bool,
     /// The peer's source differs from what it claims: it is behind a NAT (or fakes it).
     pub remote: bool,
+    /// The peer's NAT_DETECTION_DESTINATION_IP: the hash of our address and port as the peer
+    /// saw them. A MOBIKE initiator behind a NAT compares it across liveness checks to notice
+    /// that its NAT mapping changed (RFC 4555 §3.8).
+    pub peer_view: Option<PeerView>,
+}
+
+/// How the peer saw our address, and in which context: views are comparable only when they
+/// were computed over the same SPIs (an IKE rekey changes them) and for datagrams from the same
+/// local port of ours (the NAT maps port 500 and port 4500 separately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PeerView {
+    /// SPIi of the IKE SA the hash was computed over.
+    pub spi_i: u64,
+    /// Our local port the datagram was sent from.
+    pub local_port: u16,
+    /// SHA-1(SPIi | SPIr | IP | port) of our address as the peer saw it.
+    pub hash: [u8; 20],
+}
+
+impl PeerView {
+    /// Whether `new` shows that our NAT mapping changed since `self`.
+    pub(crate) fn moved(&self, new: &PeerView) -> bool {
+        self.spi_i == new.spi_i && self.local_port == new.local_port && self.hash != new.hash
+    }
 }
 
 impl NatState {
@@ -48,6 +72,11 @@ impl NatState {
         Some(NatState {
             local: !crypto::ct_eq(dst, &want_dst),
             remote: !sources.iter().any(|s| crypto::ct_eq(s, &want_src)),
+            peer_view: <[u8; 20]>::try_from(dst).ok().map(|hash| PeerView {
+                spi_i,
+                local_port: packet_dst.port(),
+                hash,
+            }),
         })
     }
 

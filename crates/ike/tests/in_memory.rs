@@ -1000,6 +1000,41 @@ fn nat_mapping_change_is_followed() {
         .any(|(w, t)| *w == 'a' && t.payload == [0xff]));
 }
 
+/// A MOBIKE initiator behind a NAT learns how the peer sees it (NAT detection in a liveness
+/// check right after IKE_AUTH and in every later one) and, when its mapping changes, announces
+/// it with UPDATE_SA_ADDRESSES (RFC 4555 §3.8) — the only way a MOBIKE responder that keeps the
+/// SA's addresses on ordinary messages (§3.5) learns it. Without a change, no update is sent.
+#[test]
+fn mobike_initiator_behind_nat_announces_a_mapping_change() {
+    let run = |change: bool| {
+        let (mut a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+        b.remote_addrs = vec![ike::PeerAddr::Any];
+        a.dpd_delay = Duration::from_secs(10);
+        let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+        sim.a_nat = Some(("198.51.100.1".parse().unwrap(), 1000));
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(2));
+        assert_tunnel(&sim);
+        assert!(sim.a.status(sim.now)[0].nat_local);
+        if change {
+            sim.a_nat = Some(("198.51.100.1".parse().unwrap(), 2000));
+        }
+        sim.run_for(Duration::from_secs(25)); // two liveness checks of A
+        let a_moved = sim
+            .events_a
+            .iter()
+            .any(|e| matches!(e, Event::PeerAddressChanged { .. }));
+        let b_at = sim.b.status(sim.now)[0].remote.port();
+        (a_moved, b_at)
+    };
+    assert_eq!(
+        run(true),
+        (true, 6500),
+        "A sent UPDATE_SA_ADDRESSES after the mapping change; B sends to the new mapping"
+    );
+    assert_eq!(run(false), (false, 5500), "no mapping change, no update");
+}
+
 #[test]
 fn impaired_peer_omitting_the_nonce_gets_invalid_syntax() {
     let mut sim = setup(&[GCM], &["aes256gcm16"]);

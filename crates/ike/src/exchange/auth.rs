@@ -691,6 +691,11 @@ impl Engine {
         sa.mobike = sa.cfg.mobike && has_notify(inner, NotifyType::MOBIKE_SUPPORTED);
         if sa.nat.local {
             sa.keepalive_deadline = Some(now + self.cfg.keepalive_interval);
+            if sa.mobike {
+                // Learn how the peer sees us on port 4500, to notice mapping changes later
+                // (RFC 4555 §3.8): one liveness check with NAT detection.
+                sa.queued.push_back(RequestKind::Liveness);
+            }
         }
         tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}] established between {}[{}]...{}[{}] with {}",
             sa.local, self.creds.describe(&our_id), sa.remote, self.creds.describe(idr), sa.suite.map_or(String::new(), |s| s.to_string()));

@@ -150,12 +150,20 @@ impl Engine {
         };
         if let Some(more) = self.update_addresses_request(sa, now, local, remote, inner) {
             resp.extend(more);
-        } else if let Some(c) = super::notify_data(inner, NotifyType::COOKIE2) {
-            // A return routability check (RFC 4555 §3.6): echo the cookie.
-            resp.push(Payload::Notify(wire::ike::Notify::new(
-                NotifyType::COOKIE2,
-                c.to_vec(),
-            )));
+        } else {
+            if let Some(c) = super::notify_data(inner, NotifyType::COOKIE2) {
+                // A return routability check (RFC 4555 §3.6): echo the cookie.
+                resp.push(Payload::Notify(wire::ike::Notify::new(
+                    NotifyType::COOKIE2,
+                    c.to_vec(),
+                )));
+            }
+            // A liveness check with NAT detection (RFC 4555 §3.8): our view of the initiator.
+            resp.extend(
+                self.liveness_nat_reply(sa, local, remote, inner)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         self.send_response(sa, ExchangeType::Informational, mid, &resp);
         self.pump(sa, now);
@@ -192,6 +200,10 @@ impl Engine {
             }
             RequestKind::UpdateAddresses | RequestKind::RoutabilityCheck => {
                 self.mobike_response(sa, kind, _inner);
+                true
+            }
+            RequestKind::Liveness => {
+                self.liveness_response(sa, _inner);
                 true
             }
             _ => true,

@@ -2,6 +2,10 @@
 //! (laptops and phones switching networks) without a new handshake. The initiator announces its
 //! new address with UPDATE_SA_ADDRESSES and fresh NAT detection (§3.5); the responder moves the
 //! SAs, answers, and checks return routability to the new address with COOKIE2 (§3.6).
+//! An initiator behind a NAT puts NAT detection into its liveness checks; the responder answers
+//! with its view of the initiator's address, and a changed view (a new NAT mapping) makes the
+//! initiator send UPDATE_SA_ADDRESSES (§3.8), since a MOBIKE responder never moves the SAs on an
+//! ordinary message (§3.5).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -29,6 +33,65 @@ impl Engine {
                 nat_hash(sa.spi_i, sa.spi_r, sa.remote).to_vec(),
             )),
         ]
+    }
+
+    /// The payloads of a liveness check on `sa`: NAT detection when we are the MOBIKE initiator
+    /// behind a NAT (RFC 4555 §3.8), else none (RFC 7296 §1.4).
+    pub(crate) fn liveness_payloads(&mut self, sa: &IkeSa) -> Vec<Payload> {
+        if sa.mobike && sa.initiator && sa.nat.local {
+            self.mobike_nat_notifies(sa).to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The answer to our liveness check (RFC 4555 §3.8): when the peer's view of our address
+    /// (its NAT_DETECTION_DESTINATION_IP) changed, our NAT mapping moved: announce it with
+    /// UPDATE_SA_ADDRESSES, or the peer keeps sending ESP to the old mapping.
+    pub(crate) fn liveness_response(&mut self, sa: &mut IkeSa, inner: &[Payload]) {
+        if !(sa.mobike && sa.initiator) {
+            return;
+        }
+        let srcs: Vec<&[u8]> = notifies(inner, NotifyType::NAT_DETECTION_SOURCE_IP).collect();
+        let dst = notify_data(inner, NotifyType::NAT_DETECTION_DESTINATION_IP);
+        let Some(seen) = NatState::evaluate(sa.spi_i, sa.spi_r, &srcs, dst, sa.remote, sa.local)
+            .and_then(|n| n.peer_view)
+        else {
+            return;
+        };
+        // Views over other SPIs (before an IKE rekey) or from another port of ours (IKE_SA_INIT
+        // on port 500) are not comparable: just remember this one.
+        let changed = sa.nat.peer_view.is_some_and(|old| old.moved(&seen));
+        sa.nat.peer_view = Some(seen);
+        if changed && !sa.queued.contains(&RequestKind::UpdateAddresses) {
+            tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: the peer sees us at a new NAT mapping; updating the SA addresses (MOBIKE)", sa.cfg.name, sa.id);
+            sa.queued.push_back(RequestKind::UpdateAddresses);
+        }
+    }
+
+    /// NAT detection for our answer to a liveness check that carried it (we are the MOBIKE
+    /// responder, RFC 4555 §3.8): our address, and the initiator's as this request came from
+    /// (`local`, `remote`), which is what it compares. `None` when the request had none.
+    pub(crate) fn liveness_nat_reply(
+        &self,
+        sa: &IkeSa,
+        local: SocketAddr,
+        remote: SocketAddr,
+        inner: &[Payload],
+    ) -> Option<[Payload; 2]> {
+        if !sa.mobike || !has_notify(inner, NotifyType::NAT_DETECTION_SOURCE_IP) {
+            return None;
+        }
+        Some([
+            Payload::Notify(Notify::new(
+                NotifyType::NAT_DETECTION_SOURCE_IP,
+                nat_hash(sa.spi_i, sa.spi_r, local).to_vec(),
+            )),
+            Payload::Notify(Notify::new(
+                NotifyType::NAT_DETECTION_DESTINATION_IP,
+                nat_hash(sa.spi_i, sa.spi_r, remote).to_vec(),
+            )),
+        ])
     }
 
     /// We (the original initiator) moved to `new_local` (RFC 4555 §3.5). False when the SA does

@@ -372,7 +372,6 @@ fn rampart_behind_nat_random_fully_mapping_change_without_mobike() {
 /// UPDATE_SA_ADDRESSES; strongSwan, the MOBIKE responder, rightly does not move the SAs on an
 /// ordinary message (RFC 4555 §3.5).
 #[test]
-#[ignore = "Rampart bug: its liveness checks carry no NAT detection, so a MOBIKE initiator behind a NAT never notices a mapping change (docs/interop.md)"]
 fn rampart_behind_nat_mapping_change_with_mobike() {
     rampart_behind_nat("nrm", Masquerade::Plain, true, false, true);
 }
