@@ -3,6 +3,14 @@
 mod cli;
 mod daemon;
 
+// `rampart setup`, `rampart client`, `rampart connect` (docs/setup.md).
+#[path = "cli/client.rs"]
+mod client;
+#[path = "cli/connect.rs"]
+mod connect;
+#[path = "cli/setup.rs"]
+mod setup;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -183,6 +191,19 @@ enum Cmd {
     /// Show the daemon's and the client's versions.
     #[command(after_help = "Examples:\n  rampart version")]
     Version,
+    /// Set up a road-warrior VPN server: CA, server certificate, first user, config, service.
+    #[command(
+        after_help = "Every option is also an environment variable (RAMPART_ADDRESS, ...).\n\
+                            Running it again changes nothing and prints the same facts (docs/setup.md).\n\n\
+                            Examples:\n  rampart setup\n  rampart setup --address 203.0.113.1 --dns-name vpn.example.org\n  \
+                            rampart setup --split 198.51.100.0/24 --no-service"
+    )]
+    Setup(setup::SetupArgs),
+    /// Manage the clients of a server made by `rampart setup`.
+    Client(client::ClientArgs),
+    /// Connect to a VPN with a profile from `rampart client export` (runs in the foreground).
+    #[command(after_help = "Examples:\n  sudo rampart connect ./alice.rampart")]
+    Connect(connect::ConnectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,5 +250,8 @@ fn main() -> ExitCode {
         Cmd::Counters { json } => cli::counters(s, json),
         Cmd::Status { json } => cli::status(s, json),
         Cmd::Version => cli::version(s),
+        Cmd::Setup(a) => setup::run(a),
+        Cmd::Client(a) => client::run(s, a),
+        Cmd::Connect(a) => connect::run(a),
     }
 }
