@@ -129,6 +129,17 @@ pub enum AuthKind {
     Eap,
 }
 
+impl std::fmt::Display for AuthKind {
+    /// How logs name the method: "a pre-shared key", "a certificate", "EAP".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthKind::Psk => "a pre-shared key",
+            AuthKind::Pubkey => "a certificate",
+            AuthKind::Eap => "EAP",
+        })
+    }
+}
+
 /// One child (CHILD_SA template) of a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChildConfig {

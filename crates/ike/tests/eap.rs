@@ -20,11 +20,12 @@ struct Creds {
     local: Option<LocalCert>,
     trust: Option<TrustStore>,
     users: Vec<(&'static str, &'static str)>,
+    psk: Option<&'static str>,
 }
 
 impl Credentials for Creds {
     fn psk(&self, _: &Identity, _: Option<&Identity>) -> Option<SecretBytes> {
-        None
+        self.psk.map(|k| SecretBytes::from_slice(k.as_bytes()))
     }
     fn local_cert(&self, _: Option<&Identity>) -> Option<LocalCert> {
         self.local.clone()
@@ -112,7 +113,8 @@ fn server_cert() -> (LocalCert, TrustStore) {
     )
 }
 
-fn setup(client_pw: &'static str) -> Sim {
+/// Client (A) and server (B) configurations and credentials.
+fn parts(client_pw: &'static str) -> (ike::IkeConfig, ike::IkeConfig, Box<Creds>, Box<Creds>) {
     let (cert, trust) = server_cert();
     let (mut a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
     a.local_auth = AuthKind::Eap;
@@ -133,16 +135,27 @@ fn setup(client_pw: &'static str) -> Sim {
         local: None,
         trust: Some(trust),
         users: vec![("alice", client_pw)],
+        psk: None,
     });
     let cb = Box::new(Creds {
         local: Some(cert),
         trust: None,
         users: vec![("alice", "s3cret-Pw")],
+        psk: Some("carol-only-psk-0123456789"),
     });
+    (a, b, ca, cb)
+}
+
+fn build(a: ike::IkeConfig, b: ike::IkeConfig, ca: Box<Creds>, cb: Box<Creds>) -> Sim {
     let mut sim = Sim::with_dyn_creds(engine_cfg(), engine_cfg(), a, b, ca, cb);
     sim.b
         .set_pools(Box::new(Pool(vec!["198.51.100.200".parse().unwrap()])));
     sim
+}
+
+fn setup(client_pw: &'static str) -> Sim {
+    let (a, b, ca, cb) = parts(client_pw);
+    build(a, b, ca, cb)
 }
 
 #[test]
@@ -184,4 +197,48 @@ fn eap_wrong_password_is_refused() {
     assert!(sim.events_b.iter().any(
         |e| matches!(e, Event::IkeSaDown { reason, .. } if reason == "AUTHENTICATION_FAILED")
     ));
+}
+
+/// One server, two `%any` connections with the same pool: PSK clients and EAP clients. The
+/// connection is chosen by the client's authentication method too (no AUTH payload in the
+/// first IKE_AUTH = EAP, RFC 7296 §2.16), whichever comes first in the configuration.
+#[test]
+fn psk_and_eap_clients_share_a_server() {
+    for eap_first in [true, false] {
+        for eap_client in [true, false] {
+            let (mut a, eap, mut ca, cb) = parts("s3cret-Pw");
+            let mut psk = eap.clone();
+            psk.name = "rw-psk".into();
+            psk.local_auth = AuthKind::Psk;
+            psk.remote_auth = AuthKind::Psk;
+            let mut eap = eap;
+            eap.name = "rw-eap".into();
+            if !eap_client {
+                a.local_auth = AuthKind::Psk;
+                a.remote_auth = AuthKind::Psk;
+                a.eap_id = None;
+                a.local_id = Some("carol@example.org".parse().unwrap());
+                ca.psk = Some("carol-only-psk-0123456789");
+            }
+            let mut sim = build(a, eap.clone(), ca, cb);
+            let now = sim.now;
+            let conns = if eap_first {
+                vec![eap, psk]
+            } else {
+                vec![psk, eap]
+            };
+            sim.b.update_connections(now, conns);
+            sim.initiate_a();
+            sim.run_for(Duration::from_secs(1));
+            let b = sim.b.status(sim.now);
+            let want = if eap_client { "rw-eap" } else { "rw-psk" };
+            assert_eq!(b.len(), 1, "eap_first {eap_first}, eap_client {eap_client}");
+            assert_eq!(b[0].state, "ESTABLISHED");
+            assert_eq!(b[0].connection, want, "eap_first {eap_first}");
+            assert_eq!(
+                sim.a.status(sim.now)[0].virtual_ips,
+                vec!["198.51.100.200".parse::<std::net::IpAddr>().unwrap()]
+            );
+        }
+    }
 }

@@ -334,10 +334,16 @@ impl Engine {
             tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: IKE_AUTH from {} has no IDi payload; sending AUTHENTICATION_FAILED", sa.cfg.name, sa.remote);
             return self.refuse_auth(sa, mid);
         };
-        // Choose the connection by identities (RFC 4301 §4.4.3 in its simplest form).
-        let Some(cfg) = self.pick_connection(sa, idi, m.idr) else {
-            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: no connection for peer identity '{idi}'{}; sending AUTHENTICATION_FAILED",
-                sa.cfg.name, m.idr.map_or(String::new(), |r| format!(" asking for '{r}'")));
+        // Choose the connection by identities and the peer's authentication method (RFC 4301
+        // §4.4.3 in its simplest form; no AUTH payload means EAP, RFC 7296 §2.16).
+        let peer_auth = match m.auth {
+            None => AuthKind::Eap,
+            Some(a) if a.method == AuthPayload::SHARED_KEY_MIC => AuthKind::Psk,
+            Some(_) => AuthKind::Pubkey,
+        };
+        let Some(cfg) = self.pick_connection(sa, idi, m.idr, peer_auth) else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {}[{id}]: no connection for peer identity '{idi}' authenticating with {}{}; sending AUTHENTICATION_FAILED",
+                sa.cfg.name, peer_auth, m.idr.map_or(String::new(), |r| format!(" asking for '{r}'")));
             return self.refuse_auth(sa, mid);
         };
         sa.cfg = cfg;
@@ -473,18 +479,21 @@ impl Engine {
     }
 
     /// The connection an authenticated peer belongs to: among those matching the addresses,
-    /// one whose remote identity (if set) is `idi` and whose local identity matches `idr` (if
-    /// sent). The connection chosen at IKE_SA_INIT wins ties.
+    /// one whose remote identity (if set) is `idi`, whose local identity matches `idr` (if
+    /// sent) and which expects the peer's authentication method (so PSK, certificate and EAP
+    /// clients can share a server). The connection chosen at IKE_SA_INIT wins ties.
     fn pick_connection(
         &self,
         sa: &IkeSa,
         idi: &Identity,
         idr: Option<&Identity>,
+        peer_auth: AuthKind,
     ) -> Option<std::sync::Arc<IkeConfig>> {
         // The IKE suite is already chosen: another connection must accept it too.
         let suite = sa.suite.map(|s| [proposal::suite_to_wire(&s, 1, vec![])]);
         let ok = |c: &IkeConfig| {
             c.matches_addrs(sa.local.ip(), sa.remote.ip())
+                && c.remote_auth == peer_auth
                 && c.remote_id.as_ref().is_none_or(|r| r.matches(idi))
                 && idr.is_none_or(|r| c.our_identity(sa.local.ip()).matches(r))
                 && suite.as_ref().is_some_and(|s| {
