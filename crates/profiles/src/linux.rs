@@ -23,6 +23,9 @@ pub struct LinuxProfile {
     pub name: String,
     /// The server: an IP address or a DNS name (resolved when connecting).
     pub server: String,
+    /// The server's address when `server` is a name that does not resolve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// The server's IKE identity (in its certificate).
     pub server_id: String,
     /// `eap`, `pubkey` or `psk`.
@@ -61,6 +64,10 @@ pub fn profile(server: &Server, client: &ClientProfile) -> Result<LinuxProfile, 
         version: VERSION,
         name: client.name.clone(),
         server: server.connect_to(),
+        address: server
+            .dns_name
+            .is_some()
+            .then(|| server.address.to_string()),
         server_id: server.remote_id(),
         auth: String::new(),
         id: None,

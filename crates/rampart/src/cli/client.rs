@@ -234,14 +234,14 @@ fn list(store: &Store) -> Res<()> {
         println!("no clients");
         return Ok(());
     }
-    println!("{:<20} {:<12} {:<24} {:<8}", "NAME", "KIND", "ID", "STATUS");
+    println!("{:<20} {:<12} {:<24} STATUS", "NAME", "KIND", "ID");
     for (name, r) in clients.iter().filter(|(n, _)| !n.starts_with('.')) {
         let status = if r.revoked.is_some() {
             "revoked"
         } else {
             "active"
         };
-        println!("{name:<20} {:<12} {:<24} {status:<8}", r.kind, r.id);
+        println!("{name:<20} {:<12} {:<24} {status}", r.kind, r.id);
     }
     Ok(())
 }

@@ -81,7 +81,17 @@ fn prepare(args: &ConnectArgs) -> Result<WorkDir, String> {
         .map_err(|e| format!("{}: {e}", args.profile.display()))?;
     let p =
         profiles::linux::parse(&text).map_err(|e| format!("{}: {e}", args.profile.display()))?;
-    let ip = resolve(&p.server)?;
+    let ip = match (
+        resolve(&p.server),
+        p.address.as_deref().map(str::parse::<IpAddr>),
+    ) {
+        (Ok(ip), _) => ip,
+        (Err(e), Some(Ok(ip))) => {
+            eprintln!("rampart: {e}; using the profile's address {ip}");
+            ip
+        }
+        (Err(e), _) => return Err(e),
+    };
     let (dir, remove) = match &args.work_dir {
         Some(d) => (d.clone(), false),
         None => (
