@@ -16,11 +16,11 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # debootstrap, cpio, zstd: the qemu guest image of the VM tests (crates/testbed/vm).
 # Interop tests: strongswan-pki and openssl issue test certificates; iptables and conntrack run
 # the NAT router; road-warrior tests: libcharon-extauth-plugins (strongSwan's eap-mschapv2) and
-# nftables (the daemon's masquerade for pools); Libreswan 4.10 conflicts with strongSwan's packages, so testbed unpacks it
+# nftables (the daemon's masquerade for pools); python3 checks exported profiles; Libreswan 4.10 conflicts with strongSwan's packages, so testbed unpacks it
 # (apt-get download + dpkg -x) and only its libraries and NSS tools are installed here.
 PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
           libstrongswan-extra-plugins iproute2 iputils-ping tcpdump debootstrap cpio zstd
-          strongswan-pki openssl iptables conntrack libcharon-extauth-plugins nftables
+          strongswan-pki openssl iptables conntrack libcharon-extauth-plugins nftables python3
           libnss3-tools libldns3 libunbound8 libevent-core-2.1-7 libevent-pthreads-2.1-7 libcurl3-nss
           libcap-ng0 libaudit1 libpam0g libldap-2.5-0)
 
