@@ -72,21 +72,21 @@ pub fn checksum(data: &[u8]) -> u16 {
     checksum_finish(checksum_sum(data))
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
     match b.get(at..at + 2) {
         Some(&[x, y]) => u16::from_be_bytes([x, y]),
         _ => 0,
     }
 }
 
-fn addr4(b: &[u8], at: usize) -> Ipv4Addr {
+pub(crate) fn addr4(b: &[u8], at: usize) -> Ipv4Addr {
     match b.get(at..at + 4) {
         Some(&[w, x, y, z]) => Ipv4Addr::new(w, x, y, z),
         _ => Ipv4Addr::UNSPECIFIED,
     }
 }
 
-fn addr6(b: &[u8], at: usize) -> Ipv6Addr {
+pub(crate) fn addr6(b: &[u8], at: usize) -> Ipv6Addr {
     let mut a = [0u8; 16];
     if let Some(s) = b.get(at..at + 16) {
         a.copy_from_slice(s);
@@ -476,6 +476,9 @@ pub struct SelectorFields {
     pub l4: Layer4,
     /// The IP packet length (Total Length / 40 + Payload Length).
     pub total_len: usize,
+    /// Where the upper-layer header (`next_proto`'s) starts: after the IPv4 header with its
+    /// options, or after the IPv6 extension headers.
+    pub l4_offset: usize,
 }
 
 impl SelectorFields {
@@ -509,7 +512,7 @@ impl SelectorFields {
     }
 }
 
-fn layer4(proto: u8, data: &[u8], non_initial_fragment: bool) -> Layer4 {
+pub(crate) fn layer4(proto: u8, data: &[u8], non_initial_fragment: bool) -> Layer4 {
     if non_initial_fragment {
         return Layer4::Opaque;
     }
@@ -529,7 +532,10 @@ fn layer4(proto: u8, data: &[u8], non_initial_fragment: bool) -> Layer4 {
 /// Walks the IPv6 extension headers of `payload` starting at `next`: returns the upper-layer
 /// protocol, the offset of its header, and whether the packet is a non-initial fragment
 /// (RFC 8200 §4; RFC 4301 §4.4.1.1).
-fn walk_ipv6_extensions(mut next: u8, payload: &[u8]) -> Result<(u8, usize, bool), WireError> {
+pub(crate) fn walk_ipv6_extensions(
+    mut next: u8,
+    payload: &[u8],
+) -> Result<(u8, usize, bool), WireError> {
     let mut off = 0usize;
     loop {
         match next {
@@ -577,6 +583,7 @@ pub fn selector_fields(packet: &[u8]) -> Result<SelectorFields, WireError> {
                 next_proto: proto,
                 l4: layer4(proto, p.payload(), p.frag_offset() != 0),
                 total_len: p.total_len(),
+                l4_offset: p.header_len(),
             })
         }
         Some(6) => {
@@ -590,6 +597,7 @@ pub fn selector_fields(packet: &[u8]) -> Result<SelectorFields, WireError> {
                 next_proto: proto,
                 l4: layer4(proto, rest, non_initial),
                 total_len: p.total_len(),
+                l4_offset: IPV6_HEADER_LEN + off,
             })
         }
         Some(_) => Err(WireError::UnsupportedVersion),

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod esp;
+pub mod icmp;
 pub mod id;
 pub mod ike;
 pub mod ip;
