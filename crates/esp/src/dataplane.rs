@@ -12,7 +12,7 @@ use crate::fasthash::IdMap;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind, SaEvent};
 use crate::sa::{InboundSa, OutboundSa};
 use crate::stats::{ChildStats, DropAtomics, DropCounters, SaStats};
-use crate::{ChildSaConfig, EspError, Lifetime, Mode, SaKeys};
+use crate::{ChildSaConfig, EspError, Lifetime, Mode, SaKeys, TunnelOptions};
 
 /// What `install_child` returns: names the child in later calls (same as its `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +42,13 @@ pub(crate) struct Child {
     pub esn: bool,
     /// Limits of each SA; rekeyed SAs get the same.
     pub lifetime: Lifetime,
+    /// Edge rewriting and the path MTU.
+    pub options: TunnelOptions,
+    /// Outer IP header plus UDP header (when encapsulating).
+    pub outer_hdr: usize,
+    /// The largest inner packet the path carries in one outer packet: `path_mtu` − the
+    /// worst-case overhead ([`DataPlane::overhead`]).
+    pub max_inner: usize,
     pub outbound: Arc<OutboundSa>,
     pub inbound_spis: Vec<u32>,
     /// Traffic of the SAs this child no longer has (replaced or removed by rekeys), shared by
@@ -284,6 +291,10 @@ impl DataPlane {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
             child.local = local;
             child.remote = remote;
+            // The outer family may change (MOBIKE): the outer header with it.
+            child.outer_hdr = outer_hdr(remote, child.encap);
+            child.max_inner =
+                max_inner(&child.outbound, remote, child.encap, child.options.path_mtu);
             t.replace_child(child);
             Ok(())
         })
@@ -330,6 +341,7 @@ impl DataPlane {
         self.change(|t| {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
             let new = Arc::new(OutboundSa::new(&keys, child.esn, &child.lifetime)?);
+            child.max_inner = max_inner(&new, child.remote, child.encap, child.options.path_mtu);
             let old = core::mem::replace(&mut child.outbound, new);
             let stats = old.stats();
             child
@@ -389,18 +401,54 @@ impl DataPlane {
     pub fn overhead(&self, id: u64) -> Option<usize> {
         let t = self.tables();
         let c = t.children.get(&id)?;
-        let x = &c.outbound.xform;
-        let outer_ip = if c.remote.is_ipv4() { 20 } else { 40 };
-        let udp = if c.encap { 8 } else { 0 };
-        Some(
-            outer_ip
-                + udp
-                + wire::esp::ESP_HEADER_LEN
-                + x.iv_len
-                + (x.align() - 1)
-                + wire::esp::ESP_TRAILER_LEN
-                + x.icv_len,
-        )
+        Some(overhead(&c.outbound, c.remote, c.encap))
+    }
+
+    /// The largest inner packet a child's tunnel carries without fragmenting the outer packet:
+    /// its `path_mtu` less [`DataPlane::overhead`]. Size the TUN MTU by the smallest over all
+    /// children (or the path MTU less [`DataPlane::worst_overhead`]).
+    pub fn max_inner(&self, id: u64) -> Option<usize> {
+        self.tables().children.get(&id).map(|c| c.max_inner)
+    }
+
+    /// The worst overhead of any suite this data plane implements over an IPv6 outer header
+    /// with UDP (AES-CBC + HMAC-SHA2-512-256: IV 16, ICV 32, padding 15): what the TUN MTU
+    /// must leave room for before any child exists.
+    pub const fn worst_overhead() -> usize {
+        40 + 8 + wire::esp::ESP_HEADER_LEN + 16 + 15 + wire::esp::ESP_TRAILER_LEN + 32
+    }
+}
+
+/// Outer IP header (20 / 40) plus UDP (8) when encapsulating.
+fn outer_hdr(remote: SocketAddr, encap: bool) -> usize {
+    let ip = if remote.is_ipv4() { 20 } else { 40 };
+    ip + if encap { 8 } else { 0 }
+}
+
+/// Worst-case bytes a tunnel adds to an inner packet (RFC 4303 §2: header, IV, padding up to
+/// alignment − 1, Pad Length and Next Header, ICV; plus the outer headers).
+fn overhead(sa: &OutboundSa, remote: SocketAddr, encap: bool) -> usize {
+    let x = &sa.xform;
+    outer_hdr(remote, encap)
+        + wire::esp::ESP_HEADER_LEN
+        + x.iv_len
+        + (x.align() - 1)
+        + wire::esp::ESP_TRAILER_LEN
+        + x.icv_len
+}
+
+fn max_inner(sa: &OutboundSa, remote: SocketAddr, encap: bool, path_mtu: u16) -> usize {
+    usize::from(path_mtu).saturating_sub(overhead(sa, remote, encap))
+}
+
+impl Child {
+    /// The MSS to clamp TCP SYNs of IP `version` to: the largest inner packet less the IP and
+    /// TCP headers, never below the protocols' minimums (536 for IPv4, RFC 9293 §3.7.1; 1220
+    /// for IPv6, RFC 8200 §5 less 60).
+    pub fn mss(&self, version: u8) -> u16 {
+        let (hdrs, floor) = if version == 4 { (40, 536) } else { (60, 1220) };
+        let mss = self.max_inner.saturating_sub(hdrs).max(floor);
+        u16::try_from(mss).unwrap_or(u16::MAX)
     }
 }
 
@@ -446,6 +494,9 @@ impl Tables {
             replay_window: cfg.replay_window,
             esn: cfg.esn,
             lifetime: cfg.lifetime,
+            options: cfg.options,
+            outer_hdr: outer_hdr(cfg.remote, cfg.encap),
+            max_inner: max_inner(&outbound, cfg.remote, cfg.encap, cfg.options.path_mtu),
             outbound: Arc::new(outbound),
             inbound_spis: vec![cfg.inbound.spi],
             retired: Arc::new(Mutex::new(ChildStats::default())),

@@ -66,11 +66,17 @@ pub enum DropReason {
     CryptoFailure,
     /// The SA reached its hard byte or packet lifetime (RFC 4301 §4.4.2.1); IKE deletes it.
     LifetimeExpired,
+    /// Outbound: larger than the path carries and not to be fragmented (IPv4 DF, IPv6 over
+    /// 1280 bytes); answered with an ICMP "fragmentation needed" / "packet too big"
+    /// (`Snapshot::icmp_too_big`, RFC 4301 §8).
+    PathMtu,
+    /// Inbound: outer CE over an inner Not-ECT packet (RFC 6040 §4.2).
+    EcnDrop,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 15] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::Truncated,
         DropReason::BadLength,
         DropReason::UnknownSpi,
@@ -86,6 +92,8 @@ impl DropReason {
         DropReason::TooBig,
         DropReason::CryptoFailure,
         DropReason::LifetimeExpired,
+        DropReason::PathMtu,
+        DropReason::EcnDrop,
     ];
 
     /// A stable snake_case name (for statistics output).
@@ -106,6 +114,8 @@ impl DropReason {
             DropReason::TooBig => "too_big",
             DropReason::CryptoFailure => "crypto_failure",
             DropReason::LifetimeExpired => "lifetime_expired",
+            DropReason::PathMtu => "path_mtu",
+            DropReason::EcnDrop => "ecn_ce_not_ect",
         }
     }
 }

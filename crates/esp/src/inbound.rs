@@ -7,12 +7,15 @@ use std::net::SocketAddr;
 use crypto::CryptoError;
 use wire::esp::{parse_trailer, EspHeader, ESP_HEADER_LEN};
 use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE};
-use wire::ip::selector_fields;
+use wire::ip::{
+    selector_fields, Layer4, SelectorFields, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP,
+};
 
 use crate::dataplane::Child;
+use crate::edge::{apply_decap_ecn, clamp_mss};
 use crate::lifetime::Direction;
 use crate::replay::ReplayCheck;
-use crate::spd::inbound_matches;
+use crate::spd::{inbound_matches, outbound_matches};
 use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// What `decapsulate` accepted.
@@ -64,8 +67,22 @@ impl Snapshot<'_> {
         from: SocketAddr,
         out: &mut Vec<u8>,
     ) -> Result<Inbound, DropReason> {
+        self.decapsulate_append_tos(esp, from, 0, out)
+    }
+
+    /// Like [`Snapshot::decapsulate_append`], with the outer packet's TOS / Traffic Class as
+    /// received (IP_RECVTOS / IPV6_RECVTCLASS), whose ECN field is combined into the inner
+    /// packet per RFC 6040 §4.2 (normal mode). `decapsulate_append` passes 0 (Not-ECT:
+    /// the inner packet's ECN field is kept).
+    pub fn decapsulate_append_tos(
+        &self,
+        esp: &[u8],
+        from: SocketAddr,
+        outer_tos: u8,
+        out: &mut Vec<u8>,
+    ) -> Result<Inbound, DropReason> {
         let start = out.len();
-        let r = self.decapsulate_inner(esp, from, out, start);
+        let r = self.decapsulate_inner(esp, from, outer_tos, out, start);
         if let Err(reason) = r {
             out.truncate(start);
             self.dp.drops.bump(reason);
@@ -77,6 +94,7 @@ impl Snapshot<'_> {
         &self,
         esp: &[u8],
         from: SocketAddr,
+        outer_tos: u8,
         out: &mut Vec<u8>,
         start: usize,
     ) -> Result<Inbound, DropReason> {
@@ -129,7 +147,7 @@ impl Snapshot<'_> {
                 _ => DropReason::CryptoFailure,
             })?;
         // The checks of the authenticated plaintext (RFC 4303 §2.4, §2.6, RFC 4301 §5.2).
-        let verdict = self.inner_checks(sa.child_id, out, start);
+        let verdict = self.inner_checks(sa.child_id, outer_tos, out, start);
         // RFC 4303 §3.4.3: the window moves for every packet whose ICV verified (whatever the
         // checks above found). Check again under the lock: another worker may have accepted
         // the same number meanwhile. The accepted traffic is counted under the same lock, and
@@ -186,6 +204,7 @@ impl Snapshot<'_> {
     fn inner_checks(
         &self,
         child_id: u64,
+        outer_tos: u8,
         out: &mut Vec<u8>,
         start: usize,
     ) -> Result<(&Child, usize), DropReason> {
@@ -210,10 +229,36 @@ impl Snapshot<'_> {
         }
         // Drop TFC padding after the inner packet (RFC 4303 §2.7).
         out.truncate(start + f.total_len);
-        // RFC 4301 §5.2 step 4: the inner packet must be one this SA may carry.
-        if !inbound_matches(&f, &child.local_ts, &child.remote_ts) {
+        // RFC 4301 §5.2 step 4: the inner packet must be one this SA may carry. An ICMP error
+        // is judged by the packet it quotes instead (RFC 4301 §6.2.2: it reports on traffic
+        // we sent through this SA, from whichever router on the path).
+        let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
+        let allowed = match icmp_error_quote(&f, plain) {
+            Some(quoted) => wire::icmp::embedded_fields(quoted)
+                .is_ok_and(|q| outbound_matches(&q, &child.local_ts, &child.remote_ts)),
+            None => inbound_matches(&f, &child.local_ts, &child.remote_ts),
+        };
+        if !allowed {
             return Err(DropReason::SelectorMismatch);
+        }
+        let plain = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
+        apply_decap_ecn(plain, outer_tos)?;
+        if child.options.clamp_mss && f.next_proto == IPPROTO_TCP {
+            clamp_mss(plain, &f, child.mss(f.version()));
         }
         Ok((child, out.len().saturating_sub(start)))
     }
+}
+
+/// When `packet` (selector fields `f`) is an ICMP or ICMPv6 error message, the packet it
+/// quotes (after the 8-byte ICMP header).
+fn icmp_error_quote<'a>(f: &SelectorFields, packet: &'a [u8]) -> Option<&'a [u8]> {
+    let icmp_type = match (f.next_proto, f.l4) {
+        (IPPROTO_ICMP | IPPROTO_ICMPV6, Layer4::Icmp { icmp_type, .. }) => icmp_type,
+        _ => return None,
+    };
+    if !wire::icmp::is_error(f.version(), icmp_type) {
+        return None;
+    }
+    packet.get(f.l4_offset.checked_add(8)?..f.total_len)
 }

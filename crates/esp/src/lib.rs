@@ -28,6 +28,7 @@
 //! child_stats(id) / inbound_sa_stats(spi) / outbound_sa_stats(id) / drop_counters()
 //! set_event_notifier(&self, Arc<dyn Fn() + Send + Sync>) / take_events() -> Vec<SaEvent>
 //! overhead(id) -> Option<usize>                    // worst-case bytes added per packet
+//! max_inner(id) -> Option<usize>                   // path_mtu − overhead
 //! ```
 //!
 //! # Packet path
@@ -53,8 +54,10 @@
 //! padding (0..alignment−1) + 2 + ICV. Worst cases with an IPv4 outer header and UDP:
 //! AES-GCM-16 (IV 8, ICV 16, align 4): 20+8+8+8+3+2+16 = 65; AES-CBC + HMAC-SHA2-256-128
 //! (IV 16, ICV 16, align 16): 20+8+8+16+15+2+16 = 85. Add 20 for an IPv6 outer header.
-//! [`DataPlane::overhead`] computes it per child. A TUN MTU of 1400 fits every suite under a
-//! 1500-byte path MTU.
+//! [`DataPlane::overhead`] computes it per child, [`DataPlane::worst_overhead`] for any suite
+//! (121: IPv6 + UDP + AES-CBC + HMAC-SHA2-512-256), so a TUN MTU of 1500 − 121 = 1379 fits
+//! every suite under a 1500-byte path MTU; with a larger TUN MTU the packets that do not fit
+//! get an ICMP error ([`Snapshot::icmp_too_big`]) and TCP SYNs a clamped MSS.
 //!
 //! # Sequence numbers
 //! Without ESN an SA sends at most 2^32 − 1 packets, then drops with
@@ -71,11 +74,24 @@
 //! may pass). Without ESN the sending SA also raises a soft event [`SEQ_SOFT_MARGIN`] numbers
 //! before 2^32 − 1 and a hard one when it runs out. Time limits are the IKE engine's.
 //!
+//! # The tunnel's edge ([`edge`], [`TunnelOptions`])
+//! - TCP SYNs have their MSS lowered to fit the tunnel, in both directions (on by default).
+//! - ECN per RFC 6040 normal mode: [`Outbound::tos`] copies the inner ECN (and DSCP unless
+//!   `copy_dscp` is off) for the outer header; [`Snapshot::decapsulate_append_tos`] combines
+//!   the outer ECN received into the inner packet (CE over Not-ECT: [`DropReason::EcnDrop`]).
+//! - Path MTU: a packet larger than `path_mtu` allows, with DF (IPv4) or over 1280 bytes
+//!   (IPv6), is refused with [`DropReason::PathMtu`]; [`Snapshot::icmp_too_big`] writes the
+//!   ICMP "fragmentation needed" / ICMPv6 "packet too big" for the TUN device.
+//! - Inbound ICMP errors pass when the packet they quote is one this SA carries out
+//!   (RFC 4301 §6.2), whoever sent them.
+//! - Optional TFC padding (RFC 4303 §2.7) up to `tfc_pad_to` bytes.
+//!
 //! # Not yet
 //! Transport mode (refused by `install_child`), AH.
 
 mod config;
 mod dataplane;
+pub mod edge;
 mod error;
 mod fasthash;
 mod inbound;

@@ -82,6 +82,11 @@ impl Limits {
         }
     }
 
+    /// Whether there is a hard limit at all (the common case has none: no check per packet).
+    pub fn has_hard(&self) -> bool {
+        self.hard_packets != u64::MAX || self.hard_bytes != u64::MAX
+    }
+
     /// Whether a packet may still use the SA: `packets` were counted before it and `bytes`.
     pub fn allows(&self, packets: u64, bytes: u64) -> bool {
         packets < self.hard_packets && bytes < self.hard_bytes

@@ -5,12 +5,38 @@ use std::net::SocketAddr;
 
 use wire::esp::{emit_trailer, EspHeader, ESP_HEADER_LEN, ESP_TRAILER_LEN};
 use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
-use wire::ip::selector_fields;
+use wire::ip::{selector_fields, SelectorFields, IPPROTO_TCP};
 
 use crate::dataplane::Child;
+use crate::edge::{clamp_mss, outer_tos, tos};
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
 use crate::spd::outbound_matches;
 use crate::{DataPlane, DropReason, Snapshot};
+
+/// Sizes of one ESP packet being built.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// 4 or 41 (tunnel mode).
+    next_header: u8,
+    /// The inner packet plus TFC padding.
+    payload_len: usize,
+    /// ESP padding.
+    pad: u8,
+    /// Payload, padding, Pad Length and Next Header.
+    ct_len: usize,
+    /// The whole ESP packet.
+    total: usize,
+}
+
+/// Whether a packet must not be fragmented on its way: IPv4 with DF (RFC 791), or IPv6
+/// larger than the minimum MTU (RFC 8200 §5: a tunnel carries 1280 bytes, fragmenting the
+/// outer packet if it must).
+fn must_not_fragment(inner: &[u8]) -> bool {
+    match inner.first().map(|b| b >> 4) {
+        Some(4) => inner.get(6).is_some_and(|b| b & 0x40 != 0),
+        _ => inner.len() > usize::from(wire::icmp::IPV6_MIN_MTU),
+    }
+}
 
 /// The largest ESP packet we build: the largest UDP payload over IPv4 (65535 − 20 − 8).
 pub const MAX_ESP_LEN: usize = 65_507;
@@ -29,6 +55,10 @@ pub struct Outbound {
     pub encap: bool,
     /// Length of the inner packet that went into the tunnel.
     pub inner_len: usize,
+    /// The outer header's TOS / Traffic Class: the inner ECN field (RFC 6040 §4.1, normal
+    /// mode) and the inner DSCP when the child copies it (RFC 2983 §3). The sender sets it on
+    /// the outer packet (IP_TOS / IPV6_TCLASS).
+    pub tos: u8,
 }
 
 impl DataPlane {
@@ -87,9 +117,27 @@ impl Snapshot<'_> {
         };
         let sa = &*child.outbound;
         let x = &sa.xform;
-        let pad = x.pad_len(inner.len()).ok_or(DropReason::Malformed)?;
-        let ct_len = inner.len() + usize::from(pad) + ESP_TRAILER_LEN;
-        let total = ESP_HEADER_LEN + x.iv_len + ct_len + x.icv_len;
+        // RFC 4301 §8.1 / §6.1: a packet the path cannot carry, which the sender said not to
+        // fragment (IPv4 DF, or any IPv6 packet over 1280 bytes), is refused; the caller
+        // answers with `icmp_too_big`. Others go out and the outer packet is fragmented.
+        let frame_of = |payload: usize| {
+            let pad = x.pad_len(payload)?;
+            let ct_len = payload + usize::from(pad) + ESP_TRAILER_LEN;
+            Some((pad, ct_len, ESP_HEADER_LEN + x.iv_len + ct_len + x.icv_len))
+        };
+        let (mut pad, mut ct_len, mut total) =
+            frame_of(inner.len()).ok_or(DropReason::Malformed)?;
+        if child.outer_hdr + total > usize::from(child.options.path_mtu) && must_not_fragment(inner)
+        {
+            return Err(DropReason::PathMtu);
+        }
+        // RFC 4303 §2.7: TFC padding (zeros after the inner packet, before ESP's padding),
+        // never beyond what the path carries in one packet.
+        let mut payload_len = inner.len();
+        if let Some(to) = child.options.tfc_pad_to {
+            payload_len = usize::from(to).min(child.max_inner).max(inner.len());
+            (pad, ct_len, total) = frame_of(payload_len).ok_or(DropReason::Malformed)?;
+        }
         if total > MAX_ESP_LEN {
             return Err(DropReason::TooBig);
         }
@@ -107,7 +155,7 @@ impl Snapshot<'_> {
             return Err(DropReason::SeqExhausted);
         }
         // RFC 4301 §4.4.2.1: past the hard lifetime the SA carries nothing.
-        if !sa.limits.allows(seq - 1, sa.bytes_sent()) {
+        if sa.limits.has_hard() && !sa.limits.allows(seq - 1, sa.bytes_sent()) {
             sa.count_unsent();
             return Err(DropReason::LifetimeExpired);
         }
@@ -115,10 +163,14 @@ impl Snapshot<'_> {
             child,
             seq,
             inner,
-            next_header,
-            pad,
-            ct_len,
-            total,
+            &f,
+            Frame {
+                next_header,
+                payload_len,
+                pad,
+                ct_len,
+                total,
+            },
             out,
             start,
         );
@@ -126,6 +178,29 @@ impl Snapshot<'_> {
             sa.count_unsent();
         }
         r
+    }
+
+    /// The answer to a packet [`Snapshot::encapsulate_append`] refused with
+    /// [`DropReason::PathMtu`]: appends to `out` an ICMP "fragmentation needed" (IPv4) or
+    /// ICMPv6 "packet too big" (never below 1280) for its sender, to be written to the TUN
+    /// device, and returns `true`. The MTU it reports is what the child's tunnel carries
+    /// (`path_mtu` − worst-case overhead). `false` (nothing appended) when no such error may be
+    /// sent (about an ICMP error, a non-initial fragment ...) or the packet has no policy. The
+    /// caller rate-limits these.
+    pub fn icmp_too_big(&self, ip_packet: &[u8], out: &mut Vec<u8>) -> bool {
+        let Ok(f) = selector_fields(ip_packet) else {
+            return false;
+        };
+        let Some(child) = self
+            .t
+            .spd
+            .iter()
+            .find(|c| outbound_matches(&f, &c.local_ts, &c.remote_ts))
+        else {
+            return false;
+        };
+        let mtu = u16::try_from(child.max_inner).unwrap_or(u16::MAX);
+        wire::icmp::emit_too_big(ip_packet, &f, mtu, out)
     }
 
     /// Raises a lifetime event for a child's outbound SA.
@@ -139,22 +214,28 @@ impl Snapshot<'_> {
         );
     }
 
-    /// Builds and seals the ESP packet for `inner` with sequence number `seq`.
+    /// Builds and seals the ESP packet for `inner` (`f`: its selector fields) with sequence
+    /// number `seq`.
     #[allow(clippy::too_many_arguments)]
     fn seal(
         &self,
         child: &Child,
         seq: u64,
         inner: &[u8],
-        next_header: u8,
-        pad: u8,
-        ct_len: usize,
-        total: usize,
+        f: &SelectorFields,
+        frame: Frame,
         out: &mut Vec<u8>,
         start: usize,
     ) -> Result<Outbound, DropReason> {
         let sa = &*child.outbound;
         let x = &sa.xform;
+        let Frame {
+            next_header,
+            payload_len,
+            pad,
+            ct_len,
+            total,
+        } = frame;
 
         out.reserve(total);
         out.extend_from_slice(
@@ -164,9 +245,16 @@ impl Snapshot<'_> {
             }
             .to_bytes(),
         );
-        out.resize(start + ESP_HEADER_LEN + x.iv_len, 0);
+        let inner_at = start + ESP_HEADER_LEN + x.iv_len;
+        out.resize(inner_at, 0);
         out.extend_from_slice(inner);
+        // TFC padding, ESP padding, trailer and ICV: zeros, filled in below.
         out.resize(start + total, 0);
+        if child.options.clamp_mss && f.next_proto == IPPROTO_TCP {
+            if let Some(pkt) = out.get_mut(inner_at..inner_at + inner.len()) {
+                clamp_mss(pkt, f, child.mss(f.version()));
+            }
+        }
 
         let esp = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
         let (aad, rest) = esp
@@ -190,7 +278,7 @@ impl Snapshot<'_> {
             self.dp.fill_iv(iv);
         }
         let trailer = buf
-            .get_mut(inner.len()..)
+            .get_mut(payload_len..)
             .ok_or(DropReason::CryptoFailure)?;
         emit_trailer(trailer, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
         x.protect
@@ -208,6 +296,7 @@ impl Snapshot<'_> {
             remote: child.remote,
             encap: child.encap,
             inner_len: inner.len(),
+            tos: outer_tos(tos(inner), child.options.copy_dscp),
         })
     }
 }

@@ -51,6 +51,7 @@ mod tests {
             next_proto: proto,
             l4,
             total_len: 40,
+            l4_offset: 20,
         }
     }
 

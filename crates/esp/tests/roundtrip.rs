@@ -9,7 +9,8 @@ use esp::{DropReason, MAX_ESP_LEN};
 fn round_trip_all_suites_and_families() {
     for suite in SUITES {
         for outer_v6 in [false, true] {
-            let (a, b) = mirror_pair(suite, outer_v6);
+            // A jumbo path: the 1429-byte DF packet below is about ESP framing, not the MTU.
+            let (a, b) = pair_with_path_mtu(suite, outer_v6, u16::MAX);
             let (a_addr, b_addr) = outer(outer_v6);
             let packets = [
                 ping("203.0.113.10", "198.51.100.10", 56),
@@ -171,8 +172,14 @@ fn update_peer_moves_the_destination() {
 
 #[test]
 fn oversized_packet_is_refused() {
-    let (a, _) = mirror_pair("aes128-sha256", false);
-    let p = udp4("203.0.113.10", "198.51.100.11", 1, 2, 65_535 - 28);
+    // A path as large as IPv4 allows: only the ESP length limit refuses packets.
+    let (a, _) = pair_with_path_mtu("aes128-sha256", false, u16::MAX);
+    let mut p = udp4("203.0.113.10", "198.51.100.11", 1, 2, 65_535 - 28);
+    // Without DF (with DF it would be answered as too big for the path, `edge.rs`).
+    p[6] = 0;
+    p[10..12].copy_from_slice(&[0, 0]);
+    let c = wire::ip::checksum(&p[..20]);
+    p[10..12].copy_from_slice(&c.to_be_bytes());
     let mut w = Vec::new();
     assert_eq!(a.encapsulate(&p, &mut w), Err(DropReason::TooBig));
     let fits = udp4("203.0.113.10", "198.51.100.11", 1, 2, MAX_ESP_LEN - 28 - 60);

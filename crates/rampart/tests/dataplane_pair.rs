@@ -18,12 +18,35 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
 }
 
-/// gw1's or gw2's configuration (`metrics` is gw1's metrics endpoint, if any).
-fn conf(gw: u8, dir: &Path, tun: &str, metrics: Option<&str>) -> String {
-    let (me, peer, lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
+/// How the pair's tunnel is set up.
+#[derive(Clone, Copy)]
+struct Tunnel {
+    /// IPv6 outer addresses (the inner networks stay IPv4).
+    outer_v6: bool,
+    /// The ESP proposal.
+    esp: &'static str,
+    /// gw1's metrics endpoint.
+    metrics: Option<&'static str>,
+}
+
+const GCM_V4: Tunnel = Tunnel {
+    outer_v6: false,
+    esp: "aes256gcm16",
+    metrics: None,
+};
+
+/// gw1's or gw2's configuration.
+fn conf(gw: u8, dir: &Path, tun: &str, t: Tunnel) -> String {
+    let (me, peer) = match (gw, t.outer_v6) {
+        (1, false) => (addr::GW1_V4, addr::GW2_V4),
+        (_, false) => (addr::GW2_V4, addr::GW1_V4),
+        (1, true) => (addr::GW1_V6, addr::GW2_V6),
+        (_, true) => (addr::GW2_V6, addr::GW1_V6),
+    };
+    let metrics = if gw == 1 { t.metrics } else { None };
+    let esp = t.esp;
+    let (lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
         (
-            addr::GW1_V4,
-            addr::GW2_V4,
             addr::LAN1_V4,
             addr::LAN2_V4,
             "gw1.example.org",
@@ -32,8 +55,6 @@ fn conf(gw: u8, dir: &Path, tun: &str, metrics: Option<&str>) -> String {
         )
     } else {
         (
-            addr::GW2_V4,
-            addr::GW1_V4,
             addr::LAN2_V4,
             addr::LAN1_V4,
             "gw2.example.org",
@@ -64,7 +85,7 @@ id = "{peer_id}"
 [connections.v4.children.net]
 local_ts = ["{lan}"]
 remote_ts = ["{peer_lan}"]
-esp_proposals = ["aes256gcm16"]
+esp_proposals = ["{esp}"]
 start_action = "{start}"
 
 [secrets.ike.gws]
@@ -89,7 +110,7 @@ impl Drop for Pair {
     }
 }
 
-fn pair(prefix: &str, metrics: Option<&str>) -> Option<Pair> {
+fn pair(prefix: &str, t: Tunnel) -> Option<Pair> {
     if !testbed::require_root_and_tools(testbed::NETNS_TOOLS) {
         return None;
     }
@@ -100,13 +121,13 @@ fn pair(prefix: &str, metrics: Option<&str>) -> Option<Pair> {
         bin(),
         &topo.gw2,
         &d2,
-        &conf(2, &d2, &format!("{prefix}2"), None),
+        &conf(2, &d2, &format!("{prefix}2"), t),
     );
     let gw1 = RampartDaemon::start(
         bin(),
         &topo.gw1,
         &d1,
-        &conf(1, &d1, &format!("{prefix}1"), metrics),
+        &conf(1, &d1, &format!("{prefix}1"), t),
     );
     Some(Pair { topo, gw2, gw1 })
 }
@@ -169,7 +190,11 @@ fn scrape(ns: &Netns, addr: &str) -> String {
 #[test]
 fn dataplane_drops_counted_per_reason() {
     const METRICS: &str = "127.0.0.1:9782";
-    let Some(p) = pair("dpd", Some(METRICS)) else {
+    let t = Tunnel {
+        metrics: Some(METRICS),
+        ..GCM_V4
+    };
+    let Some(p) = pair("dpd", t) else {
         return;
     };
     let spi = wait_child(&p);
@@ -218,4 +243,87 @@ fn dataplane_drops_counted_per_reason() {
         page.contains("# TYPE rampart_esp_drops_total counter\n"),
         "{page}"
     );
+}
+
+/// IPv6 outer + AES-CBC/HMAC-SHA2-512-256: 121 bytes of overhead at worst, so the tunnel is
+/// sure to carry inner packets up to 1379 bytes while the TUN MTU is 1400 (a 1400-byte packet
+/// needs 1512 bytes on the wire). A 1400-byte ping with DF from h1 gets gw1's "fragmentation
+/// needed" (MTU 1379, from the address it was sent to); a TCP connection h1 → h2 ends up with
+/// an MSS that fits (1379 − 40 = 1339, the SYNs clamped by gw1 and gw2) instead of the 1460
+/// both hosts' links allow.
+#[test]
+fn dataplane_icmp_too_big_and_mss_clamp() {
+    let t = Tunnel {
+        outer_v6: true,
+        esp: "aes128-sha512",
+        metrics: None,
+    };
+    let Some(p) = pair("dpm", t) else {
+        return;
+    };
+    wait_child(&p);
+    assert!(testbed::ping(&p.topo.h1, addr::H2_V4, 2));
+    let df_ping = |size: &str| {
+        let args = [
+            "ping", "-4", "-n", "-c", "1", "-W", "2", "-M", "do", "-s", size,
+        ];
+        let mut args = args.to_vec();
+        args.push(addr::H2_V4);
+        p.topo.h1.run(&args)
+    };
+    let out = df_ping("1372");
+    assert!(
+        out.stdout.contains("mtu = 1379") || out.stderr.contains("mtu=1379"),
+        "{out}"
+    );
+    assert!(json(&p.gw1.cli(&["counters", "--json"]))["drops"]["path_mtu"] == 1);
+    // After the error the host's path MTU is 1379: a 1351-byte payload (1379 in all) goes
+    // through.
+    let out = df_ping("1351");
+    assert!(out.ok(), "{out}");
+
+    // MSS: h2 accepts one connection and prints the MSS its socket settled on.
+    let server = r#"
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5201)); s.listen(1); s.settimeout(10)
+c, _ = s.accept()
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
+c.recv(1)
+"#;
+    let srv = p
+        .topo
+        .h2
+        .command("python3")
+        .args(["-c", server])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = format!(
+        r#"
+import socket, time
+for _ in range(50):
+    try:
+        c = socket.create_connection(("{h2}", 5201), timeout=2); break
+    except OSError:
+        time.sleep(0.1)
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
+c.send(b"x"); c.close()
+"#,
+        h2 = addr::H2_V4
+    );
+    let cl = p.topo.h1.run(&["python3", "-c", &client]);
+    let srv = srv.wait_with_output().unwrap();
+    let srv_out = String::from_utf8_lossy(&srv.stdout);
+    assert!(
+        cl.ok(),
+        "{cl}\nserver: {srv_out} {}",
+        String::from_utf8_lossy(&srv.stderr)
+    );
+    for (who, s) in [("client", cl.stdout.trim()), ("server", srv_out.trim())] {
+        let mss: u32 = s.parse().unwrap_or_else(|_| panic!("{who}: {s:?}"));
+        // 1339, less 12 when TCP timestamps are on.
+        assert!((1300..=1339).contains(&mss), "{who} MSS {mss}");
+    }
 }

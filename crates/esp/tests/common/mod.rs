@@ -128,7 +128,15 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
 }
 
 pub fn mirror_pair(suite: &str, outer_v6: bool) -> (DataPlane, DataPlane) {
-    let (ca, cb) = mirror_configs(suite, outer_v6);
+    pair_with_path_mtu(suite, outer_v6, TunnelOptions::DEFAULT_PATH_MTU)
+}
+
+/// Like [`mirror_pair`] over a path of `mtu` bytes (e.g. 65535: no packet is refused for its
+/// size before the ESP length limit).
+pub fn pair_with_path_mtu(suite: &str, outer_v6: bool, mtu: u16) -> (DataPlane, DataPlane) {
+    let (mut ca, mut cb) = mirror_configs(suite, outer_v6);
+    ca.options.path_mtu = mtu;
+    cb.options.path_mtu = mtu;
     let a = DataPlane::with_rng(Box::new(DeterministicRandom::new(1)));
     let b = DataPlane::with_rng(Box::new(DeterministicRandom::new(2)));
     a.install_child(ca).unwrap();

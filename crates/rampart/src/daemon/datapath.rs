@@ -15,6 +15,7 @@
 
 mod expiry;
 mod gso;
+mod icmp_limit;
 mod tun_worker;
 mod udp_worker;
 

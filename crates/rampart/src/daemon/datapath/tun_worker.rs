@@ -1,5 +1,7 @@
 //! TUN → ESP → UDP for one TUN queue: read a (super-)packet, split it, seal every packet into
-//! one buffer, send runs of equal-sized datagrams with UDP GSO.
+//! one buffer, send runs of equal-sized datagrams with UDP GSO. A packet too big for its
+//! tunnel's path (with DF, or IPv6) is answered with an ICMP error written back into the TUN
+//! device (rate-limited).
 
 use std::sync::Arc;
 
@@ -8,6 +10,7 @@ use os::tun::{IDEAL_BATCH_SIZE, TUN_SCRATCH_LEN};
 use os::{Sockets, Tun};
 
 use super::gso::GsoBatch;
+use super::icmp_limit::IcmpLimit;
 
 /// Largest IP packet a split can produce (a non-GSO read is one whole packet).
 const PACKET_BUF: usize = 65_536;
@@ -20,6 +23,8 @@ pub async fn run(tun: Arc<Tun>, queue: usize, dp: Arc<DataPlane>, sockets: Arc<S
     let mut bufs = vec![vec![0u8; PACKET_BUF]; IDEAL_BATCH_SIZE];
     let mut sizes = vec![0usize; IDEAL_BATCH_SIZE];
     let mut batch = GsoBatch::new();
+    let mut icmp = Vec::with_capacity(1280);
+    let mut limit = IcmpLimit::new();
     loop {
         let n = match q.recv_batch(&mut scratch, &mut bufs, &mut sizes, 0).await {
             Ok(n) => n,
@@ -38,8 +43,17 @@ pub async fn run(tun: Arc<Tun>, queue: usize, dp: Arc<DataPlane>, sockets: Arc<S
             let Some(pkt) = buf.get(..size) else { continue };
             let mark = batch.buf.len();
             // A drop is counted by the data plane and leaves the batch as it was.
-            if let Ok(o) = snap.encapsulate_append(pkt, &mut batch.buf) {
-                batch.push(mark, (o.local, o.remote), &sockets).await;
+            match snap.encapsulate_append(pkt, &mut batch.buf) {
+                Ok(o) => batch.push(mark, (o.local, o.remote), &sockets).await,
+                Err(esp::DropReason::PathMtu) if limit.allow(std::time::Instant::now()) => {
+                    icmp.clear();
+                    if snap.icmp_too_big(pkt, &mut icmp) {
+                        if let Err(e) = q.send(&icmp).await {
+                            tracing::debug!("TUN write of an ICMP error failed: {e}");
+                        }
+                    }
+                }
+                Err(_) => {}
             }
         }
         batch.flush(&sockets).await;
