@@ -274,6 +274,22 @@ impl Engine {
         self.terminate_child(now, child)
     }
 
+    /// The data plane received ESP on these Child SAs since the last call (e.g. counted before
+    /// each [`Engine::handle_timeout`]): their IKE SAs heard from the peer, so no liveness check
+    /// is due yet (RFC 7296 §2.4: only when nothing cryptographically protected, IKE or ESP,
+    /// came in). One pass over the SAs whatever the number of children.
+    pub fn note_inbound_traffic(&mut self, now: Instant, children: &[ChildSaId]) {
+        if children.is_empty() {
+            return;
+        }
+        let children: std::collections::HashSet<ChildSaId> = children.iter().copied().collect();
+        for sa in self.sas.values_mut() {
+            if sa.children.iter().any(|c| children.contains(&c.id)) && sa.last_received < now {
+                sa.last_received = now;
+            }
+        }
+    }
+
     fn sa_of_child(&self, child: ChildSaId) -> Option<IkeSaId> {
         self.sas
             .values()

@@ -366,6 +366,37 @@ fn delete_from_initiator_and_responder() {
     }
 }
 
+/// ESP from the peer counts as hearing from it (RFC 7296 §2.4): while the driver reports inbound
+/// traffic on the child, no liveness check goes out; once it stops, they resume.
+#[test]
+fn no_liveness_check_while_esp_arrives() {
+    let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);
+    a.dpd_delay = Duration::from_secs(10);
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.initiate_a();
+    sim.run_for(Duration::from_secs(1));
+    assert_tunnel(&sim);
+    let child = child_up(&sim.events_a).child;
+    let informational = |sim: &Sim| {
+        sim.sent
+            .iter()
+            .filter(|(w, t)| *w == 'a' && exchange_of(t) == Some(37))
+            .count()
+    };
+    for _ in 0..60 {
+        let now = sim.now;
+        sim.a.note_inbound_traffic(now, &[child]);
+        sim.run_for(Duration::from_secs(1));
+    }
+    assert_eq!(informational(&sim), 0, "ESP arrived every second for 60 s");
+    sim.run_for(Duration::from_secs(60));
+    assert!(
+        informational(&sim) >= 4,
+        "without ESP, liveness checks every 10 s: {}",
+        informational(&sim)
+    );
+}
+
 #[test]
 fn liveness_check_is_answered() {
     let (mut a, b) = default_pair(&[GCM], &["aes256gcm16"]);

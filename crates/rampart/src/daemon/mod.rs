@@ -119,6 +119,9 @@ struct Daemon {
     started: Instant,
     clients: Arc<AtomicU64>,
     reloads: u64,
+    /// Inbound packet count of each installed Child SA when last looked at: ESP from the peer
+    /// counts as hearing from it (no liveness check due, RFC 7296 §2.4).
+    inbound_seen: std::collections::HashMap<u64, u64>,
 }
 
 async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Result<(), String> {
@@ -206,6 +209,7 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
         started: Instant::now(),
         clients,
         reloads: 0,
+        inbound_seen: std::collections::HashMap::new(),
     };
     tracing::info!(
         "rampart {} started: {} connection(s), TUN {}, control socket {}",
@@ -245,6 +249,7 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
                 let _ = req.reply.send(r);
             }
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
+                d.note_inbound_traffic();
                 d.engine.handle_timeout(Instant::now());
             }
             _ = sighup.recv() => {
@@ -279,6 +284,21 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
 }
 
 impl Daemon {
+    /// Tells the engine which Child SAs received ESP since the last look (called before each
+    /// engine timeout, so a due liveness check is skipped when the peer's ESP still arrives).
+    fn note_inbound_traffic(&mut self) {
+        let mut active = Vec::new();
+        for (id, seen) in self.inbound_seen.iter_mut() {
+            if let Some(st) = self.dp.child_stats(*id) {
+                if st.packets_in > *seen {
+                    *seen = st.packets_in;
+                    active.push(ike::ChildSaId(*id));
+                }
+            }
+        }
+        self.engine.note_inbound_traffic(Instant::now(), &active);
+    }
+
     fn begin_shutdown(&mut self, by: &mut Option<Instant>) {
         if by.is_some() {
             return;
@@ -361,6 +381,7 @@ impl Daemon {
                 let cfg = datapath::child_sa_config(&c);
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
+                        self.inbound_seen.insert(c.child.0, 0);
                         let sink = self.leak_sink(&c);
                         self.routes
                             .add_child(c.child.0, c.remote.ip(), &c.local_ts, &c.remote_ts, &sink)
@@ -372,6 +393,7 @@ impl Daemon {
                 }
             }
             Event::ChildSaDown { child, .. } => {
+                self.inbound_seen.remove(&child.0);
                 self.routes.remove_child(child.0).await;
                 self.dp.remove_child(child.0);
             }

@@ -236,7 +236,6 @@ fn strongswan_detects_killed_rampart() {
 /// for `dpd_delay`. With ESP from strongSwan arriving every 100 ms, Rampart (dpd_delay = 2s)
 /// must not send INFORMATIONAL requests.
 #[test]
-#[ignore = "Rampart bug: liveness checks are sent every dpd_delay even while ESP from the peer arrives (docs/interop.md)"]
 fn rampart_skips_liveness_checks_while_esp_arrives() {
     if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
         return;
