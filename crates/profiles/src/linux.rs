@@ -175,7 +175,8 @@ pub struct File {
 }
 
 /// The daemon configuration for a profile: `rampart.toml` and the files it names, all to be
-/// written (mode 0600) into one private directory.
+/// written (mode 0600) into one private directory. `encap = true`: Rampart's data plane sends
+/// ESP only inside UDP (RFC 3948), so it must be negotiated also when there is no NAT.
 pub fn daemon_config(
     p: &LinuxProfile,
     server_ip: IpAddr,
@@ -202,6 +203,7 @@ pub fn daemon_config(
          remote_addrs = [{addr}]\n\
          proposals = {props}\n\
          vips = [\"0.0.0.0\", \"::\"]\n\
+         encap = true\n\
          dpd_action = \"restart\"\n\n",
         name = p.name,
         sock = q(&control_socket.to_string_lossy()),

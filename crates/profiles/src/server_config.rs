@@ -118,6 +118,10 @@ pub fn render_initial(s: &SetupConfig) -> Result<DocumentMut, ProfileError> {
         let mut c = Table::new();
         c["remote_addrs"] = arr(["%any"]);
         c["proposals"] = arr(s.ike_proposals.iter().cloned());
+        // ESP-in-UDP even without a NAT (RFC 3948; our NAT detection data makes the client
+        // see one, RFC 7296 §2.23): the data plane is userspace ESP over UDP 4500 and cannot
+        // receive plain ESP (IP protocol 50) from a client with a public address.
+        c["encap"] = value(true);
         c["pools"] = arr(names.iter().copied());
         c["dns"] = arr(s.dns.iter().map(IpAddr::to_string));
         let mut local = Table::new();
