@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod charon;
+pub mod charon_cmd;
 pub mod cmd;
 pub mod daemon;
 pub mod interop;
@@ -30,6 +31,7 @@ pub mod workdir;
 
 pub use capture::Capture;
 pub use charon::{Charon, CharonOptions};
+pub use charon_cmd::CharonCmd;
 pub use daemon::RampartDaemon;
 pub use nat::{Masquerade, NatTopology};
 pub use net2net::{Family, Gw, Net2Net};
