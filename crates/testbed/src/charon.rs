@@ -199,6 +199,13 @@ impl Charon {
     pub fn stop(&mut self) -> bool {
         self.process.stop(Duration::from_secs(5)).1
     }
+
+    /// Kills charon with SIGKILL (no DELETE sent: its peers keep their SAs, as after a crash or
+    /// a power loss) and waits for it to exit. Returns whether it exited within 5 s.
+    pub fn kill(&mut self) -> bool {
+        cmd::signal(self.process.pid(), "KILL");
+        self.process.wait_exit(Duration::from_secs(5)).is_some()
+    }
 }
 
 impl Drop for Charon {

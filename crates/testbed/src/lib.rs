@@ -22,6 +22,7 @@ pub mod process;
 pub mod scenario;
 pub mod side;
 pub mod status;
+pub mod swan_keys;
 pub mod swan_pki;
 pub mod swanctl;
 pub mod topology;

@@ -48,6 +48,14 @@ fn private(path: &Path) {
 /// (`<id>.p12`, certificate, key and CA, no password). Returned in the order of `ids`.
 #[track_caller]
 pub fn issue(dir: &Path, kind: KeyKind, ids: &[&str]) -> Vec<CertFiles> {
+    let spec: Vec<(&str, &[&str])> = ids.iter().map(|id| (*id, &[][..])).collect();
+    issue_with_eku(dir, kind, &spec)
+}
+
+/// Like [`issue`], each certificate with the extended key usages given beside its FQDN (`pki
+/// --flag`: `serverAuth`, `clientAuth`, `ikeIntermediate`, ...; none = no EKU extension).
+#[track_caller]
+pub fn issue_with_eku(dir: &Path, kind: KeyKind, ids: &[(&str, &[&str])]) -> Vec<CertFiles> {
     if let Err(e) = std::fs::create_dir_all(dir) {
         panic!("cannot create {}: {e}", dir.display());
     }
@@ -88,7 +96,7 @@ pub fn issue(dir: &Path, kind: KeyKind, ids: &[&str]) -> Vec<CertFiles> {
         KeyKind::Ecdsa => ("ecdsa", "256", "ecdsa"),
     };
     ids.iter()
-        .map(|id| {
+        .map(|&(id, ekus)| {
             let key = dir.join(format!("{id}.key"));
             let cert = dir.join(format!("{id}.pem"));
             let p12 = dir.join(format!("{id}.p12"));
@@ -97,28 +105,33 @@ pub fn issue(dir: &Path, kind: KeyKind, ids: &[&str]) -> Vec<CertFiles> {
                 &key,
             );
             private(&key);
-            pki(
-                &[
-                    "--issue",
-                    "--in",
-                    &key.display().to_string(),
-                    "--type",
-                    "priv",
-                    "--lifetime",
-                    "30",
-                    "--cacert",
-                    &ca.display().to_string(),
-                    "--cakey",
-                    &ca_key.display().to_string(),
-                    "--dn",
-                    &format!("C=CH, O=Rampart testbed, CN={id}"),
-                    "--san",
-                    id,
-                    "--outform",
-                    "pem",
-                ],
-                &cert,
-            );
+            let mut args: Vec<String> = [
+                "--issue",
+                "--in",
+                &key.display().to_string(),
+                "--type",
+                "priv",
+                "--lifetime",
+                "30",
+                "--cacert",
+                &ca.display().to_string(),
+                "--cakey",
+                &ca_key.display().to_string(),
+                "--dn",
+                &format!("C=CH, O=Rampart testbed, CN={id}"),
+                "--san",
+                id,
+                "--outform",
+                "pem",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            for eku in ekus {
+                args.extend(["--flag".to_string(), eku.to_string()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            pki(&args, &cert);
             let o: Output = cmd::run_args(
                 "openssl",
                 &[
