@@ -1,0 +1,123 @@
+//! `rampart connect PROFILE` with the Linux profile setup exported for its first user, in the
+//! client namespace: virtual IP on its TUN, DNS applied (`/etc/netns/NS/resolv.conf`, which
+//! `ip netns exec` shows as /etc/resolv.conf), the lan host and an internet host (through the
+//! server's NAT) reachable, the full tunnel routed as two halves with the server's own address
+//! kept outside; on SIGTERM (Ctrl-C) routes, address, DNS and its private folder are gone.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use testbed::process::Process;
+use testbed::{ping, wait_until};
+
+use super::world::*;
+
+const TUN: &str = "rc0";
+const OLD_RESOLV: &str = "nameserver 203.0.113.53\n";
+
+/// `/etc/netns/NS` with a resolv.conf, removed on drop.
+struct EtcNetns(PathBuf);
+
+impl EtcNetns {
+    fn new(ns: &str) -> EtcNetns {
+        let p = Path::new("/etc/netns").join(ns);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("resolv.conf"), OLD_RESOLV).unwrap();
+        EtcNetns(p)
+    }
+
+    fn resolv(&self) -> String {
+        std::fs::read_to_string(self.0.join("resolv.conf")).unwrap_or_default()
+    }
+}
+
+impl Drop for EtcNetns {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn rampart_connect_with_the_exported_profile() {
+    if !ready() {
+        return;
+    }
+    let w = World::new("srn", &[]);
+    let etc = EtcNetns::new(w.cli.name());
+    let profile = w
+        .etc
+        .join(format!("export/{u}/{u}.rampart", u = w.user))
+        .display()
+        .to_string();
+    let log_path = w.dir.path().join("connect.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = w
+        .cli
+        .command(bin())
+        .args(["connect", "--tun", TUN, &profile])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("spawn rampart connect");
+    let mut connect = Process::new("rampart connect", child);
+    // Its private folder (docs/setup.md): /run/rampart-connect-PID, with the control socket.
+    let work = PathBuf::from(format!("/run/rampart-connect-{}", connect.pid()));
+    let sock = work.join("rampart.sock").display().to_string();
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let up = wait_until(WAIT, || {
+        w.cli
+            .run(&["ip", "-4", "addr", "show", "dev", TUN])
+            .stdout
+            .contains(&format!("{FIRST_VIP}/32"))
+    });
+    assert!(up, "no VIP on {TUN}:\n{}\n{}", log(), w.server.log());
+    let status = w.cli.run_ok(&[bin(), "-s", &sock, "status"]);
+    assert!(status.contains("ESTABLISHED"), "{status}");
+    // The pushed DNS server replaced the namespace's resolv.conf.
+    assert!(
+        wait_until(WAIT, || etc.resolv().contains(&format!("nameserver {DNS}"))),
+        "{}",
+        etc.resolv()
+    );
+    // Full tunnel: both halves through the TUN, the server itself via the old gateway/link.
+    let routes = w.cli.ip(&["route"]);
+    assert!(routes.contains(&format!("0.0.0.0/1 dev {TUN}")), "{routes}");
+    assert!(
+        routes.contains(&format!("128.0.0.0/1 dev {TUN}")),
+        "{routes}"
+    );
+    assert!(routes.contains(&format!("{SERVER} dev c-wan")), "{routes}");
+    assert!(
+        ping(&w.cli, LAN_HOST, 3),
+        "lan host unreachable:\n{}",
+        log()
+    );
+    assert!(
+        ping(&w.cli, INET_HOST, 3),
+        "internet host unreachable (NAT)"
+    );
+    // The server sees the profile's user with the first address of the pool.
+    let sas = w.server.ike_sas();
+    assert_eq!(sas.len(), 1, "{sas:?}");
+
+    // Ctrl-C.
+    let (exit, on_term) = connect.stop(Duration::from_secs(10));
+    assert!(on_term, "rampart connect ignored SIGTERM:\n{}", log());
+    assert!(exit.is_some_and(|s| s.success()), "{exit:?}\n{}", log());
+    assert_eq!(etc.resolv(), OLD_RESOLV);
+    let links = w.cli.ip(&["link"]);
+    assert!(!links.contains(TUN), "{links}");
+    let routes = w.cli.ip(&["route"]);
+    assert!(
+        !routes.contains(&format!("{SERVER} dev")) && !routes.contains("0.0.0.0/1"),
+        "{routes}"
+    );
+    assert!(!work.exists(), "{} left behind", work.display());
+    assert!(
+        wait_until(WAIT, || w.server.ike_sas().is_empty()),
+        "{}",
+        w.server.log()
+    );
+}
