@@ -11,6 +11,8 @@ mod setup_e2e {
     pub mod cert;
     pub mod connect;
     pub mod eap;
+    pub mod nat;
     pub mod proposals;
+    pub mod psk;
     pub mod world;
 }

@@ -60,6 +60,8 @@ pub struct World {
     /// The banner's user and password.
     pub user: String,
     pub password: String,
+    /// The namespaces' prefix.
+    pub prefix: String,
     pub dir: TestDir,
 }
 
@@ -128,6 +130,7 @@ impl World {
             etc,
             user,
             password,
+            prefix: prefix.to_string(),
             dir,
         }
     }
