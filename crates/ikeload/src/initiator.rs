@@ -161,6 +161,7 @@ pub async fn run(setup: Setup, until: std::time::Instant) -> Stats {
 impl Initiator {
     /// One setup + teardown; true when it completed.
     async fn cycle(&mut self) -> bool {
+        self.init_answered = false;
         let now = std::time::Instant::now();
         let id = match self.engine.initiate(now, "load", None, None) {
             Ok(id) => id,

@@ -58,10 +58,19 @@ pub struct Args {
     /// Runtime threads (1 = everything on one core).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Log the engines' messages to stderr at this level (e.g. `info`, `debug`; default: off).
+    #[arg(long)]
+    pub log: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Arc::new(Args::parse());
+    if let Some(level) = &args.log {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -24,7 +24,9 @@ impl Stats {
         self.retransmits += o.retransmits;
     }
 
-    /// One line of `key=value` pairs (scripts/bench-ike.sh reads it).
+    /// One line of `key=value` pairs (scripts/bench-ike.sh reads it). `load_cpu_ms` is this
+    /// generator's own CPU time per cycle: when it is near 1 / rate, the generator, not the
+    /// responder, limited the rate.
     pub fn report(&self, elapsed: Duration) -> String {
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
@@ -32,9 +34,28 @@ impl Stats {
         } else {
             0.0
         };
+        let cpu = own_cpu_secs()
+            .filter(|_| self.cycles > 0)
+            .map_or("n/a".to_string(), |c| {
+                format!("{:.4}", c * 1000.0 / self.cycles as f64)
+            });
         format!(
-            "cycles={} failed={} extra_init={} retransmits={} secs={secs:.3} rate={rate:.1}",
+            "cycles={} failed={} extra_init={} retransmits={} secs={secs:.3} rate={rate:.1} \
+             load_cpu_ms={cpu}",
             self.cycles, self.failed, self.extra_init, self.retransmits
         )
     }
+}
+
+/// User + system CPU seconds of this process, all threads (fields 14 and 15 of
+/// /proc/self/stat, in USER_HZ = 100 ticks per second on Linux).
+fn own_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 2 (the command) may contain spaces: count from after its closing parenthesis.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the command come field 3 (state) onwards: utime is field 14, stime field 15.
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
