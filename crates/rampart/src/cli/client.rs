@@ -20,7 +20,8 @@ pub enum ClientCmd {
     /// Add a client: a certificate (default), an EAP user (--password) or a PSK (--psk).
     #[command(after_help = "Examples:\n  rampart client add laptop\n  \
                             rampart client add alice --password\n  \
-                            rampart client add phone --psk --id phone.example.org")]
+                            rampart client add phone --psk --id phone.example.org\n  \
+                            rampart client add pixel --psk --key-id pixel")]
     Add {
         /// Client name (also its file names): A-Z a-z 0-9 - .
         name: String,
@@ -33,6 +34,10 @@ pub enum ClientCmd {
         /// IKE identity (certificate dNSName, PSK identity) or EAP user name (default: NAME).
         #[arg(long)]
         id: Option<String>,
+        /// PSK client whose identity is an ID_KEY_ID of this text (RFC 7296 §3.5), as
+        /// Android's built-in "IKEv2/IPSec PSK" sends its "IPSec identifier".
+        #[arg(long, requires = "psk", conflicts_with = "id")]
+        key_id: Option<String>,
     },
     /// List clients.
     List,
@@ -88,7 +93,11 @@ pub fn run(socket: &Path, args: ClientArgs) -> ExitCode {
             password,
             psk,
             id,
-        } => add(&store, socket, &name, password, psk, id),
+            key_id,
+        } => {
+            let id = key_id.map(|k| key_id_text(k.as_bytes())).or(id);
+            add(&store, socket, &name, password, psk, id)
+        }
         ClientCmd::List => list(&store),
         ClientCmd::Export { name, out } => export(&store, &name, out),
         ClientCmd::Revoke { name } => revoke(&store, socket, &name),
@@ -141,6 +150,14 @@ fn add(
     let id = id.unwrap_or_else(|| name.to_string());
     if id.is_empty() || id.len() > 255 {
         return Err("--id must have 1-255 bytes".into());
+    }
+    // A PSK client's identity goes into `ids` of its [secrets.ike.*]: it must parse there.
+    if psk {
+        if let Err(e) = id.parse::<wire::Identity>() {
+            return Err(format!(
+                "--id '{id}' is not an IKE identity ({e}); docs/config.md \"Identities\""
+            ));
+        }
     }
     let mut doc = store.config()?;
     let mut rec = ClientRecord {
@@ -285,10 +302,18 @@ fn revoke(store: &Store, socket: &Path, name: &str) -> Res<()> {
     Ok(())
 }
 
+/// `@#HEX`: the identity text of an ID_KEY_ID with these bytes.
+fn key_id_text(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("@#{hex}")
+}
+
 /// Whether an SA's peer identity (as the daemon prints it) is this client's.
 fn same_identity(remote_id: &str, rec: &ClientRecord) -> bool {
+    let parsed = |s: &str| s.parse::<wire::Identity>().ok();
     remote_id == rec.id
         || remote_id.eq_ignore_ascii_case(&rec.id)
+        || parsed(remote_id).is_some_and(|r| Some(r) == parsed(&rec.id))
         || remote_id.ends_with(&format!("CN={}", rec.id))
         || remote_id.starts_with(&format!("{} (", rec.id))
 }
