@@ -213,6 +213,20 @@ fn esn_high_half_is_in_the_icv() {
     }
 }
 
+/// A packet whose inferred number would lie before 0 (a fresh window, a low half just under
+/// 2^32) was never sent: dropped as a replay before the ICV, and the window is unchanged.
+#[test]
+fn esn_inference_before_zero_is_a_replay() {
+    let (a, b) = pair("aes128gcm16", true, true);
+    set_seq(&a, 1, u64::from(u32::MAX) - 5);
+    let mut esp = Vec::new();
+    a.encapsulate(&packet(1), &mut esp).unwrap();
+    let mut out = Vec::new();
+    let from: SocketAddr = "192.0.2.1:4500".parse().unwrap();
+    assert_eq!(b.decapsulate(&esp, from, &mut out), Err(DropReason::Replay));
+    assert_eq!(b.inbound_sa_stats(B_IN).unwrap().highest_seq, 0);
+}
+
 /// Without ESN the counter stops at 2^32 − 1 (RFC 4303 §3.3.3); with ESN it goes on.
 #[test]
 fn exhaustion_only_without_esn() {
