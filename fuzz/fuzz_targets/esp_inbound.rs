@@ -31,7 +31,11 @@ fn keys(suite: u8, spi: u32) -> SaKeys {
         2 => (EncrId::AesCbc, Some(IntegId::HmacSha2_256_128)),
         _ => (EncrId::AesGcm16, None),
     };
-    let bits = if suite & 3 == 1 || suite & 3 == 3 { 256 } else { 128 };
+    let bits = if suite & 3 == 1 || suite & 3 == 3 {
+        256
+    } else {
+        128
+    };
     let encr = EncrAlg {
         id: encr,
         key_bits: Some(bits),
@@ -78,7 +82,13 @@ fn data_plane(suite: u8) -> Option<DataPlane> {
 /// `SPI | seq | IV | seal(plaintext) | ICV`, as a peer holding the keys would send it (with
 /// ESN: high half 0 in the AAD / ICV).
 fn seal(k: &SaKeys, seq: u32, plaintext: &[u8], esn: bool) -> Option<Vec<u8>> {
-    let c = Cipher::new(k.encr, k.integ, k.encr_key.as_slice(), k.integ_key.as_slice()).ok()?;
+    let c = Cipher::new(
+        k.encr,
+        k.integ,
+        k.encr_key.as_slice(),
+        k.integ_key.as_slice(),
+    )
+    .ok()?;
     let align = wire::esp::alignment(c.block_len());
     let mut buf = plaintext.to_vec();
     buf.resize(plaintext.len().div_ceil(align).max(1) * align, 0);
@@ -139,7 +149,10 @@ fuzz_target!(|data: &[u8]| {
             Ok(inb) => {
                 assert_eq!(inb.len, out.len());
                 if outer_tos == 0 {
-                    assert!(plaintext.starts_with(&out), "output is not the sealed inner packet");
+                    assert!(
+                        plaintext.starts_with(&out),
+                        "output is not the sealed inner packet"
+                    );
                 } else {
                     assert!(out.len() <= plaintext.len());
                 }
