@@ -4,10 +4,14 @@
 //!
 //! Layout: one responder connection per client authentication, all `remote_addrs = ["%any"]`
 //! with the same pools, DNS, selectors and proposals:
+//! - `rw-cert`: both sides sign; client certificates chain to `[authorities.rampart]`, whose
+//!   CRL `rampart client revoke` rewrites. It comes first: the responder answers IKE_SA_INIT
+//!   with the first connection matching the addresses, and only a connection expecting a
+//!   certificate sends CERTREQ (RFC 7296 §3.7); without one, clients that send their
+//!   certificate only when asked (strongSwan's default, Windows machine certificates) send
+//!   none. EAP and PSK clients ignore the CERTREQ;
 //! - `rw-eap`: the server signs with its certificate, clients use EAP-MSCHAPv2 (RFC 7296
 //!   §2.16) with the users of `[secrets.eap.*]`;
-//! - `rw-cert`: both sides sign; client certificates chain to `[authorities.rampart]`, whose
-//!   CRL `rampart client revoke` rewrites;
 //! - `rw-psk`: one `[secrets.ike.NAME]` per client, `ids = [CLIENT_ID]` (never one shared PSK).
 
 use std::net::IpAddr;
@@ -111,8 +115,8 @@ pub fn render_initial(s: &SetupConfig) -> Result<DocumentMut, ProfileError> {
     let mut conns = Table::new();
     conns.set_implicit(true);
     for (conn, local_auth, remote_auth) in [
-        (CONN_EAP, "pubkey", "eap-mschapv2"),
         (CONN_CERT, "pubkey", "pubkey"),
+        (CONN_EAP, "pubkey", "eap-mschapv2"),
         (CONN_PSK, "psk", "psk"),
     ] {
         let mut c = Table::new();

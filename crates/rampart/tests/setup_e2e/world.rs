@@ -69,6 +69,12 @@ impl World {
     /// Topology, `rampart setup ... extra`, the daemon. `prefix` names the namespaces and the
     /// work directory (unique per test).
     pub fn new(prefix: &str, extra: &[&str]) -> World {
+        World::with_edit(prefix, extra, |c| c)
+    }
+
+    /// [`World::new`] with setup's `rampart.toml` passed through `edit` before the daemon
+    /// starts (to reproduce a hand-written variant).
+    pub fn with_edit(prefix: &str, extra: &[&str], edit: impl FnOnce(String) -> String) -> World {
         let dir = TestDir::new(prefix);
         let srv = Netns::new(&format!("{prefix}-s"));
         let lan = Netns::new(&format!("{prefix}-l"));
@@ -120,7 +126,7 @@ impl World {
                 ),
                 1,
             );
-        let server = RampartDaemon::start(Path::new(bin()), &srv, &etc, &conf);
+        let server = RampartDaemon::start(Path::new(bin()), &srv, &etc, &edit(conf));
         World {
             server,
             cli,
