@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use testbed::process::Process;
-use testbed::{ping, wait_until};
+use testbed::{ping, wait_until, RampartDaemon};
 
 use super::world::*;
 
@@ -118,6 +118,55 @@ fn rampart_connect_with_the_exported_profile() {
     assert!(
         wait_until(WAIT, || w.server.ike_sas().is_empty()),
         "{}",
+        w.server.log()
+    );
+}
+
+/// The same client with `encap = false` against the server without `encap` either (as before
+/// both were set): there is no NAT, so IKE stays on port 500 and ESP is not UDP-encapsulated.
+#[test]
+#[ignore = "daemon/datapath bug: without NAT and without encap the data plane still sends \
+            ESP-in-UDP to port 4500 (it has no plain ESP), and the Rampart server's 4500 \
+            socket parses it as IKE ('speaks IKE version 13.15; sending INVALID_MAJOR_VERSION')"]
+fn rampart_client_without_encap_and_without_nat() {
+    if !ready() {
+        return;
+    }
+    let w = World::with_edit("srx", &[], |c| c.replace("encap = true\n", ""));
+    let _etc = EtcNetns::new(w.cli.name());
+    let profile = w
+        .etc
+        .join(format!("export/{u}/{u}.rampart", u = w.user))
+        .display()
+        .to_string();
+    let dir = w.dir.subdir("rc");
+    w.cli.run_ok(&[
+        bin(),
+        "connect",
+        "--dry-run",
+        "--work-dir",
+        &dir.display().to_string(),
+        "--tun",
+        TUN,
+        &profile,
+    ]);
+    // --dry-run puts the control socket where the harness expects it (DIR/rampart.sock).
+    let conf = std::fs::read_to_string(dir.join("rampart.toml"))
+        .unwrap()
+        .replace("encap = true\n", "");
+    let client = RampartDaemon::start(Path::new(bin()), &w.cli, &dir, &conf);
+    assert!(
+        wait_until(WAIT, || client
+            .ike_sas()
+            .iter()
+            .any(|s| s.state == "ESTABLISHED" && !s.children.is_empty())),
+        "no tunnel:\n{}",
+        client.log()
+    );
+    assert!(
+        ping(&w.cli, LAN_HOST, 3),
+        "lan host unreachable without encap:\n{}\n{}",
+        client.log(),
         w.server.log()
     );
 }
