@@ -11,6 +11,7 @@
 //! `selector_mismatch` counts it).
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 
 use testbed::swan_keys::last_key;
 use testbed::{Capture, Charon, CharonOptions, Netns, RampartDaemon, TestDir};
@@ -86,7 +87,7 @@ fn spoofed_inner_source_is_dropped() {
             echo(spoofed, LAN_HOST.parse().unwrap(), 2),
         ],
     );
-    send_udp(net.cli(), SERVER, &packets);
+    send_udp(net.cli(), dir.path(), SERVER, &packets);
     let counted = testbed::wait_until(WAIT, || drops(&server, "selector_mismatch") == before + 1);
     let seen_ok = testbed::wait_until(WAIT, || cap.count(&echo_filter(1)) == 1);
     cap.stop();
@@ -195,12 +196,17 @@ fn seal(spi: u32, key: &[u8], sent: u64, inner: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 /// Sends each payload as one UDP datagram from `ns` to `dst`:4500 (bash's /dev/udp; the server
-/// does not tie ESP-in-UDP to the peer's source port).
-fn send_udp(ns: &Netns, dst: &str, payloads: &[Vec<u8>]) {
+/// does not tie ESP-in-UDP to the peer's source port). Each payload goes through a file and one
+/// `dd` write: bash's own `printf` flushes at every newline byte, which would split a datagram.
+fn send_udp(ns: &Netns, dir: &Path, dst: &str, payloads: &[Vec<u8>]) {
     let mut script = String::new();
-    for p in payloads {
-        let hex: String = p.iter().map(|b| format!("\\x{b:02x}")).collect();
-        script.push_str(&format!("printf '{hex}' > /dev/udp/{dst}/4500\n"));
+    for (i, p) in payloads.iter().enumerate() {
+        let f = dir.join(format!("esp-{i}.bin"));
+        std::fs::write(&f, p).unwrap();
+        script.push_str(&format!(
+            "dd if='{}' bs=65536 count=1 status=none > /dev/udp/{dst}/4500\n",
+            f.display()
+        ));
     }
     let out = ns.run(&["bash", "-c", &script]);
     assert!(out.ok(), "{out}");
