@@ -104,6 +104,10 @@ pub enum Event {
         /// Our outbound SPI.
         #[serde(with = "crate::hex::u32_hex")]
         spi_out: u32,
+        /// Why: "rekeyed", "deleted", "deleted by peer", "expired", "IKE_SA deleted", or the IKE
+        /// SA's reason when it went down (added in version 1; empty from older daemons).
+        #[serde(default)]
+        reason: String,
     },
     /// A Child SA was rekeyed (RFC 7296 §2.8): `new_child_sa` replaces `child_sa`.
     ChildRekey {

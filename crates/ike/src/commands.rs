@@ -158,6 +158,7 @@ impl Engine {
                         child: c.id,
                         inbound_spi: c.inbound_spi,
                         outbound_spi: c.outbound_spi,
+                        reason: "IKE_SA deleted".into(),
                     });
                 }
                 sa.state = IkeState::Deleting;
@@ -200,13 +201,19 @@ impl Engine {
         let Some(mut sa) = self.sas.remove(&id) else {
             return false;
         };
-        self.delete_child_now(&mut sa, now, child);
+        self.delete_child_now(&mut sa, now, child, "deleted");
         self.sas.insert(id, sa);
         true
     }
 
     /// Stops a Child SA at once (ChildSaDown now) and sends its Delete.
-    pub(crate) fn delete_child_now(&mut self, sa: &mut IkeSa, now: Instant, child: ChildSaId) {
+    pub(crate) fn delete_child_now(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        child: ChildSaId,
+        reason: &str,
+    ) {
         let id = sa.id;
         if let Some(c) = sa.children.iter_mut().find(|c| c.id == child) {
             if c.state == ChildState::Deleting && c.down_reported {
@@ -222,6 +229,7 @@ impl Engine {
                 child,
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
+                reason: reason.into(),
             });
         }
         if !sa.queued.contains(&RequestKind::DeleteChild(child)) {

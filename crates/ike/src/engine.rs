@@ -890,6 +890,7 @@ impl Engine {
                 child: c.id,
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
+                reason: reason.into(),
             });
         }
         self.release_vips(sa);

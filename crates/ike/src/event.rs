@@ -158,6 +158,9 @@ pub enum Event {
         inbound_spi: u32,
         /// Its outbound SPI.
         outbound_spi: u32,
+        /// Why, for logs and the control API: "rekeyed", "deleted", "deleted by peer",
+        /// "expired", "IKE_SA deleted", or the IKE SA's own reason when it went down.
+        reason: String,
     },
     /// The outer addresses changed (the peer moved behind a NAT, or MOBIKE, RFC 4555): update
     /// the outer source and destination of this IKE SA's children.

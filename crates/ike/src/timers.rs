@@ -163,7 +163,7 @@ impl Engine {
         }
         for id in expired {
             tracing::warn!(ike_sa = %sa.id, child_sa = %id, "CHILD_SA {{{id}}} reached its hard lifetime without a rekey; deleting it");
-            self.delete_child_now(sa, now, id);
+            self.delete_child_now(sa, now, id, "expired");
         }
     }
 }

@@ -573,10 +573,20 @@ fn child_delete_from_either_side_keeps_the_ike_sa() {
         assert!(engine.terminate_child(now, child));
         assert!(!engine.terminate_child(now, child), "already being deleted");
         sim.run_for(Duration::from_secs(1));
-        for (st, ev) in [
-            (sim.a.status(sim.now), &sim.events_a),
-            (sim.b.status(sim.now), &sim.events_b),
+        for (side, st, ev) in [
+            ('a', sim.a.status(sim.now), &sim.events_a),
+            ('b', sim.b.status(sim.now), &sim.events_b),
         ] {
+            let want = if side == who {
+                "deleted"
+            } else {
+                "deleted by peer"
+            };
+            assert!(
+                ev.iter()
+                    .any(|e| matches!(e, Event::ChildSaDown { reason, .. } if reason == want)),
+                "{who} deletes: {side} reports '{want}'"
+            );
             assert!(established(&st).children.is_empty(), "{who}: child left");
             assert_eq!(
                 ev.iter()

@@ -95,6 +95,11 @@ fn child_rekey_by_time() {
         assert_eq!(u.len(), 2);
         assert_eq!(u[1].replaces, Some(u[0].child));
         assert_eq!(downs(ev), 1);
+        assert!(
+            ev.iter()
+                .any(|e| matches!(e, Event::ChildSaDown { reason, .. } if reason == "rekeyed")),
+            "the old child went down as rekeyed"
+        );
     }
     // The initiator sends on the new SA at once; the responder only after the old is deleted.
     assert!(ups(&sim.events_a)[1].outbound_now);

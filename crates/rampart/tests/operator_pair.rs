@@ -376,7 +376,7 @@ fn operator_every_verb_against_a_running_pair() {
     );
     expect_event(
         &mut sub,
-        |e| matches!(e, Event::ChildDown { child_sa, .. } if *child_sa == child6),
+        |e| matches!(e, Event::ChildDown { child_sa, reason, .. } if *child_sa == child6 && reason == "deleted"),
     );
     let out = p.gw1.cli(&["terminate", "--ike-sa", &ike6.to_string()]);
     assert!(out.ok(), "{out}");

@@ -282,7 +282,8 @@ impl Engine {
 
     /// Removes a Child SA that is gone (deleted by either side, or replaced): its successor, if
     /// any and not yet sending, starts sending first, so no packet is lost (RFC 7296 §2.8).
-    pub(crate) fn child_gone(&mut self, sa: &mut IkeSa, child: ChildSaId) {
+    /// `reason` is reported unless a successor replaced it ("rekeyed").
+    pub(crate) fn child_gone(&mut self, sa: &mut IkeSa, child: ChildSaId, reason: &str) {
         let Some(pos) = sa.children.iter().position(|c| c.id == child) else {
             return;
         };
@@ -305,6 +306,11 @@ impl Engine {
                 child: c.id,
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
+                reason: if c.successor.is_some() {
+                    "rekeyed".into()
+                } else {
+                    reason.into()
+                },
             });
         }
     }

@@ -466,7 +466,7 @@ impl Engine {
                 tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: peer does not know CHILD_SA {{{c}}}; creating a new one");
                 let c = *c;
                 let child_name = child_name.clone();
-                self.child_gone(sa, c);
+                self.child_gone(sa, c, "lost by peer");
                 self.queue_create(sa, now, CreateKind::NewChild(child_name));
             }
             (CreateKind::RekeyChild(c, _), _) => {

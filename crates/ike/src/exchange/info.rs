@@ -99,7 +99,7 @@ impl Engine {
                         }
                         // A delete collision (RFC 7296 §1.4.1): ours is in flight; answer
                         // without a Delete payload.
-                        self.child_gone(sa, cid);
+                        self.child_gone(sa, cid, "deleted by peer");
                         continue;
                     }
                 }
@@ -195,7 +195,7 @@ impl Engine {
                 if let Some(ch) = sa.children.iter().find(|x| x.id == c) {
                     tracing::info!(ike_sa = %id, child_sa = %c, "CHILD_SA {}{{{c}}} deleted", ch.cfg.name);
                 }
-                self.child_gone(sa, c);
+                self.child_gone(sa, c, "deleted");
                 true
             }
             RequestKind::UpdateAddresses | RequestKind::RoutabilityCheck => {

@@ -123,8 +123,16 @@ pub fn line(msg: &EventMessage) -> String {
             child_sa,
             spi_in,
             spi_out,
+            reason,
         } => {
-            format!("{t} CHILD_DOWN [{ike_sa}] {{{child_sa}}} SPIs {spi_in:08x}_i {spi_out:08x}_o")
+            let why = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            };
+            format!(
+                "{t} CHILD_DOWN [{ike_sa}] {{{child_sa}}} SPIs {spi_in:08x}_i {spi_out:08x}_o{why}"
+            )
         }
         Event::ChildRekey {
             ike_sa,

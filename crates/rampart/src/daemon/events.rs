@@ -111,11 +111,13 @@ fn one(ev: &ike::Event) -> Option<Event> {
             child,
             inbound_spi,
             outbound_spi,
+            reason,
         } => Event::ChildDown {
             ike_sa: ike_sa.0,
             child_sa: child.0,
             spi_in: *inbound_spi,
             spi_out: *outbound_spi,
+            reason: reason.clone(),
         },
         ike::Event::IkeSaRekeyed {
             old,
