@@ -101,7 +101,7 @@ fn main() {
         rss_growth / nn
     );
     println!(
-        "sa_memory: {n} handshakes in {:.2} s, responder share {:.1} us/handshake",
+        "sa_memory: {n} handshakes in {:.2} s, responder CPU {:.1} us/handshake (thread CPU time)",
         elapsed.as_secs_f64(),
         in_responder.as_secs_f64() * 1e6 / n as f64
     );
