@@ -205,7 +205,8 @@ pub(crate) struct IkeSa {
     pub local_id: Option<Identity>,
     pub remote_id: Option<Identity>,
     pub cookie: Option<Vec<u8>>,
-    pub pending_child: Option<PendingChild>,
+    /// Boxed, as `eap`: set only while IKE_AUTH runs, and an `IkeSa` lives long after.
+    pub pending_child: Option<Box<PendingChild>>,
     pub children: Vec<ChildSa>,
     /// Message ID of our next request.
     pub next_request_id: u32,
@@ -234,7 +235,7 @@ pub(crate) struct IkeSa {
     pub remote_vips: Vec<(String, std::net::IpAddr)>,
     pub local_vips: Vec<std::net::IpAddr>,
     /// EAP in progress or done (IKE_AUTH with EAP).
-    pub eap: Option<EapPhase>,
+    pub eap: Option<Box<EapPhase>>,
     /// Both sides announced MOBIKE_SUPPORTED (RFC 4555 §3.2).
     pub mobike: bool,
     /// COOKIE2 of our outstanding UPDATE_SA_ADDRESSES or return routability check (RFC 4555 §3.5).

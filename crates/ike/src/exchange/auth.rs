@@ -270,12 +270,12 @@ impl Engine {
             inner.push(Payload::TsR(TsPayload {
                 selectors: tsr.clone(),
             }));
-            sa.pending_child = Some(PendingChild {
+            sa.pending_child = Some(Box::new(PendingChild {
                 cfg: child,
                 spi,
                 tsi,
                 tsr,
-            });
+            }));
         }
         sa.local_id = Some(our_id);
         sa.state = IkeState::AuthSent;
@@ -619,14 +619,14 @@ impl Engine {
                 return false;
             }
         }
-        match sa.eap.take() {
+        match sa.eap.take().map(|b| *b) {
             Some(EapPhase::Client { client }) => {
                 return self.client_eap_round(sa, now, inner, client)
             }
             Some(EapPhase::ClientDone { msk }) => {
                 return self.client_eap_final(sa, now, inner, &msk)
             }
-            Some(other) => sa.eap = Some(other),
+            Some(other) => sa.eap = Some(Box::new(other)),
             None => {}
         }
         let m = AuthMsg::read(inner);

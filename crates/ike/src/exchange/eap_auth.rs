@@ -109,7 +109,7 @@ impl Engine {
     ) -> bool {
         let id = sa.id;
         let name = sa.cfg.name.clone();
-        match sa.eap.take() {
+        match sa.eap.take().map(|b| *b) {
             Some(EapPhase::Server {
                 mut server,
                 req1,
@@ -124,24 +124,24 @@ impl Engine {
                 let step = server.handle(pkt, &|u: &str| creds.eap_password(u));
                 match step {
                     ServerStep::Send(p) => {
-                        sa.eap = Some(EapPhase::Server {
+                        sa.eap = Some(Box::new(EapPhase::Server {
                             server,
                             req1,
                             idi,
                             our_id,
-                        });
+                        }));
                         self.send_response(sa, ExchangeType::IkeAuth, mid, &[Payload::Eap(p)]);
                         true
                     }
                     ServerStep::Success(p, msk, user) => {
                         tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: EAP-MSCHAPv2 authentication of '{user}' successful");
-                        sa.eap = Some(EapPhase::ServerDone {
+                        sa.eap = Some(Box::new(EapPhase::ServerDone {
                             msk,
                             req1,
                             idi,
                             our_id,
                             user,
-                        });
+                        }));
                         self.send_response(sa, ExchangeType::IkeAuth, mid, &[Payload::Eap(p)]);
                         true
                     }
@@ -185,7 +185,7 @@ impl Engine {
                 self.complete_responder_auth(sa, now, mid, &req1, who, our_id, head)
             }
             other => {
-                sa.eap = other;
+                sa.eap = other.map(Box::new);
                 self.refuse_auth(sa, mid)
             }
         }
@@ -200,9 +200,9 @@ impl Engine {
             .creds
             .eap_password(&user)
             .ok_or_else(|| format!("no EAP password for '{user}'"))?;
-        sa.eap = Some(EapPhase::Client {
+        sa.eap = Some(Box::new(EapPhase::Client {
             client: EapClient::new(&user, password),
-        });
+        }));
         Ok(our_id)
     }
 
@@ -258,7 +258,7 @@ impl Engine {
         };
         match client.handle(pkt, self.rng.as_mut()) {
             ClientStep::Send(p) => {
-                sa.eap = Some(EapPhase::Client { client });
+                sa.eap = Some(Box::new(EapPhase::Client { client }));
                 self.send_request(
                     sa,
                     now,
@@ -277,7 +277,7 @@ impl Engine {
                     return false;
                 };
                 tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: EAP-MSCHAPv2 succeeded; sending AUTH");
-                sa.eap = Some(EapPhase::ClientDone { msk });
+                sa.eap = Some(Box::new(EapPhase::ClientDone { msk }));
                 let a = Payload::Auth(AuthPayload {
                     method: AuthPayload::SHARED_KEY_MIC,
                     data,
