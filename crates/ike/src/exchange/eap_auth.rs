@@ -88,12 +88,12 @@ impl Engine {
         resp.push(Payload::Auth(auth));
         resp.push(Payload::Eap(first));
         sa.local_id = Some(our_id.clone());
-        sa.eap = Some(EapPhase::Server {
+        sa.eap = Some(Box::new(EapPhase::Server {
             server,
             req1: req1.to_vec(),
             idi,
             our_id,
-        });
+        }));
         sa.half_open_deadline = Some(now + EAP_TIMEOUT);
         self.send_response(sa, ExchangeType::IkeAuth, mid, &resp);
         true
