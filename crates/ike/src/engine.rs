@@ -590,7 +590,9 @@ impl Engine {
             self.by_peer.remove(&(h, sa.id));
         }
         self.by_spi.remove(&sa.our_spi());
-        self.half_open.remove(&(sa.remote, sa.spi_i));
+        if let Some(from) = sa.half_open_from {
+            self.half_open.remove(&(from, sa.spi_i));
+        }
         for c in &sa.children {
             self.esp_spis.remove(&c.inbound_spi);
         }

@@ -219,6 +219,9 @@ pub(crate) struct IkeSa {
     pub established_at: Option<Instant>,
     pub last_received: Instant,
     pub half_open_deadline: Option<Instant>,
+    /// Responder: where the IKE_SA_INIT came from, the key of our half-open entry (the SA's
+    /// `remote` moves to port 4500 on a NAT-T float, so it cannot be used to remove it).
+    pub half_open_from: Option<SocketAddr>,
     pub keepalive_deadline: Option<Instant>,
     /// The child to create when initiating (None = first configured).
     pub wanted_child: Option<String>,
@@ -297,6 +300,7 @@ impl IkeSa {
             established_at: None,
             last_received: now,
             half_open_deadline: None,
+            half_open_from: None,
             keepalive_deadline: None,
             wanted_child: None,
             attempt: 1,

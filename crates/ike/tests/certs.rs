@@ -318,3 +318,39 @@ fn big_chain_goes_in_fragments() {
     );
     assert!(sim.sent.iter().all(|(_, t)| t.payload.len() <= 1280 - 28));
 }
+
+/// The responder chooses the connection only in IKE_AUTH, so its IKE_SA_INIT answer carries
+/// CERTREQ whenever any connection for those addresses takes certificate clients — also when
+/// another (PSK) connection comes first. Clients that send their certificate only when asked
+/// depend on it (RFC 7296 §3.7).
+#[test]
+fn certreq_in_init_when_any_connection_takes_certificates() {
+    let init_response_has_certreq = |psk_first: bool| {
+        let (mut sim, _) = cert_pair(KeyKind::EcdsaP256, None);
+        if psk_first {
+            let now = sim.now;
+            let (_, mut psk) = default_pair(&[GCM], &["aes256gcm16"]);
+            psk.name = "psk-first".into();
+            let (_, mut certs) = default_pair(&[GCM], &["aes256gcm16"]);
+            certs.local_auth = AuthKind::Pubkey;
+            certs.remote_auth = AuthKind::Pubkey;
+            certs.local_id = None;
+            certs.remote_id = None;
+            sim.b.update_connections(now, vec![psk, certs]);
+        }
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(1));
+        assert!(up(&sim), "psk_first {psk_first}: not up");
+        let (_, t) = sim
+            .sent
+            .iter()
+            .find(|(w, t)| *w == 'b' && exchange_of(t) == Some(34))
+            .expect("an IKE_SA_INIT response");
+        let m = wire::ike::Message::parse(ike_bytes(t).unwrap()).unwrap();
+        m.payloads
+            .iter()
+            .any(|p| matches!(p, wire::ike::Payload::CertReq { .. }))
+    };
+    assert!(init_response_has_certreq(false));
+    assert!(init_response_has_certreq(true), "PSK connection first");
+}

@@ -1076,6 +1076,32 @@ fn mobike_initiator_behind_nat_announces_a_mapping_change() {
     assert_eq!(run(false), (false, 5500), "no mapping change, no update");
 }
 
+/// A client behind a NAT connects and disconnects more often than the per-source half-open
+/// limit: each IKE SA completes, so none stays counted as half-open (the entry is keyed by the
+/// IKE_SA_INIT source, port 500, while the SA moved to port 4500).
+#[test]
+fn completed_sas_leave_no_half_open_entry_after_the_natt_float() {
+    let (a, mut b) = default_pair(&[GCM], &["aes256gcm16"]);
+    b.remote_addrs = vec![ike::PeerAddr::Any];
+    let mut sim = Sim::new(a, b, creds("k"), creds("k"));
+    sim.a_nat = Some(("198.51.100.1".parse().unwrap(), 1000));
+    let limit = engine_cfg().half_open_per_source;
+    for round in 0..limit + 3 {
+        sim.initiate_a();
+        sim.run_for(Duration::from_secs(2));
+        let st = sim.b.status(sim.now);
+        assert!(
+            st.len() == 1 && st[0].state == "ESTABLISHED",
+            "round {round}: {st:?}"
+        );
+        assert!(st[0].nat_remote);
+        let now = sim.now;
+        sim.a.terminate_connection(now, "net");
+        sim.run_for(Duration::from_secs(2));
+        assert!(sim.b.status(sim.now).is_empty(), "round {round}");
+    }
+}
+
 #[test]
 fn impaired_peer_omitting_the_nonce_gets_invalid_syntax() {
     let mut sim = setup(&[GCM], &["aes256gcm16"]);

@@ -301,6 +301,23 @@ impl Engine {
         if sa.cfg.remote_auth != AuthKind::Pubkey {
             return None;
         }
+        self.certreq_payload()
+    }
+
+    /// Responder's CERTREQ in IKE_SA_INIT: when any connection matching the addresses expects
+    /// certificates from its peers.
+    pub(crate) fn init_certreq(&self, sa: &IkeSa) -> Option<Payload> {
+        let any_pubkey = sa.cfg.remote_auth == AuthKind::Pubkey
+            || self.conns.iter().any(|c| {
+                c.remote_auth == AuthKind::Pubkey && c.matches_addrs(sa.local.ip(), sa.remote.ip())
+            });
+        if !any_pubkey {
+            return None;
+        }
+        self.certreq_payload()
+    }
+
+    fn certreq_payload(&self) -> Option<Payload> {
         let hashes = self.creds.ca_hashes();
         if hashes.is_empty() {
             return None;
@@ -411,7 +428,9 @@ impl Engine {
         sa.established_at = Some(now);
         sa.rekey_at = self.ike_rekey_at(sa, now);
         sa.half_open_deadline = None;
-        self.half_open.remove(&(sa.remote, sa.spi_i));
+        if let Some(from) = sa.half_open_from.take() {
+            self.half_open.remove(&(from, sa.spi_i));
+        }
         sa.local_id = Some(our_id.clone());
         sa.remote_id = Some(idi.clone());
         if sa.nat.local {

@@ -398,8 +398,11 @@ impl Engine {
         if !sa.peer_sig_hashes.is_empty() {
             payloads.push(signature_hashes());
         }
-        // CERTREQ for the CAs we trust, when the peer must use a certificate (RFC 7296 §3.7).
-        if let Some(req) = self.certreq(&sa) {
+        // CERTREQ for the CAs we trust, when the peer may have to use a certificate (RFC 7296
+        // §3.7): the connection is only chosen in IKE_AUTH, so any connection for these
+        // addresses with certificate clients counts (clients that send their certificate only
+        // when asked, e.g. Windows, charon-cmd, would otherwise never send it).
+        if let Some(req) = self.init_certreq(&sa) {
             payloads.push(req);
         }
         // RFC 7383 §2.3: announce fragmentation only when the initiator did.
@@ -426,6 +429,7 @@ impl Engine {
             if nat.any() { format!(" (NAT detected: local {}, remote {})", nat.local, nat.remote) } else { String::new() });
         self.by_spi.insert(spi_r, id);
         self.half_open.insert((remote, header.spi_i), id);
+        sa.half_open_from = Some(remote);
         self.sas.insert(id, Box::new(sa));
     }
 }
