@@ -25,21 +25,17 @@ fn client(ns: &testbed::Netns, dir: &Path, conf: &str, files: &[(&Path, &str)]) 
     charon
 }
 
-/// The certificate connection first: the responder's CERTREQ in IKE_SA_INIT (RFC 7296 §3.7)
-/// comes from the first `%any` connection, so this order makes strongSwan (which sends its
-/// certificate only when asked, `send_cert = ifasked`) send it.
+/// The certificate connection first.
 #[test]
 fn three_auth_methods_share_one_server() {
     three_auth_methods("rwm", &[ClientAuth::Cert, ClientAuth::Eap, ClientAuth::Psk]);
 }
 
-/// The same with the EAP connection first: the responder sends no CERTREQ, strongSwan no
-/// certificate, and the certificate client is refused ("sent no certificate").
+/// The EAP connection first: the responder picks the connection only in IKE_AUTH, yet its
+/// IKE_SA_INIT must carry CERTREQ (RFC 7296 §3.7) because some connection for the addresses
+/// takes certificates; otherwise strongSwan (`send_cert = ifasked`, its default) sends no
+/// certificate and is refused (fixed in 2d31ada).
 #[test]
-#[ignore = "ike: the responder sends CERTREQ in IKE_SA_INIT only when the first %any \
-            connection wants certificates (exchange/init.rs certreq(&sa) before the \
-            connection is picked by auth method); a certificate client that sends its \
-            certificate only when asked (strongSwan's default) is then refused"]
 fn three_auth_methods_eap_connection_first() {
     three_auth_methods(
         "rwm2",
