@@ -155,14 +155,19 @@ fn wait_child(p: &Pair) -> u32 {
     spi.unwrap_or_default()
 }
 
-/// Sends each payload as one UDP datagram from `ns` to `dst`:4500 (bash's /dev/udp).
+/// Sends each payload as one UDP datagram from `ns` to `dst`:4500 (python3: one `sendto` per
+/// payload, whatever bytes it holds; bash's printf would split a datagram at a 0x0a byte).
 fn send_udp(ns: &Netns, dst: &str, payloads: &[Vec<u8>]) {
-    let mut script = String::new();
-    for p in payloads {
-        let hex: String = p.iter().map(|b| format!("\\x{b:02x}")).collect();
-        script.push_str(&format!("printf '{hex}' > /dev/udp/{dst}/4500\n"));
-    }
-    let out = ns.run(&["bash", "-c", &script]);
+    let script = "import socket, sys\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+        for h in sys.argv[2:]:\n    s.sendto(bytes.fromhex(h), (sys.argv[1], 4500))\n";
+    let hex: Vec<String> = payloads
+        .iter()
+        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let mut args = vec!["python3", "-c", script, dst];
+    args.extend(hex.iter().map(String::as_str));
+    let out = ns.run(&args);
     assert!(out.ok(), "{out}");
 }
 
