@@ -252,7 +252,7 @@ impl Snapshot<'_> {
 
 /// When `packet` (selector fields `f`) is an ICMP or ICMPv6 error message, the packet it
 /// quotes (after the 8-byte ICMP header).
-fn icmp_error_quote<'a>(f: &SelectorFields, packet: &'a [u8]) -> Option<&'a [u8]> {
+pub(crate) fn icmp_error_quote<'a>(f: &SelectorFields, packet: &'a [u8]) -> Option<&'a [u8]> {
     let icmp_type = match (f.next_proto, f.l4) {
         (IPPROTO_ICMP | IPPROTO_ICMPV6, Layer4::Icmp { icmp_type, .. }) => icmp_type,
         _ => return None,

@@ -82,8 +82,9 @@
 //! - Path MTU: a packet larger than `path_mtu` allows, with DF (IPv4) or over 1280 bytes
 //!   (IPv6), is refused with [`DropReason::PathMtu`]; [`Snapshot::icmp_too_big`] writes the
 //!   ICMP "fragmentation needed" / ICMPv6 "packet too big" for the TUN device.
-//! - Inbound ICMP errors pass when the packet they quote is one this SA carries out
-//!   (RFC 4301 §6.2), whoever sent them.
+//! - ICMP errors follow the flow they report on (RFC 4301 §6.2): outbound, one quoting a
+//!   packet a child brought in goes through that child; inbound, one passes when the packet
+//!   it quotes is one the SA carries out, whoever sent it.
 //! - Optional TFC padding (RFC 4303 §2.7) up to `tfc_pad_to` bytes.
 //!
 //! # Not yet

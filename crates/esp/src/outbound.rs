@@ -9,8 +9,9 @@ use wire::ip::{selector_fields, SelectorFields, IPPROTO_TCP};
 
 use crate::dataplane::Child;
 use crate::edge::{clamp_mss, outer_tos, tos};
+use crate::inbound::icmp_error_quote;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
-use crate::spd::outbound_matches;
+use crate::spd::{inbound_matches, outbound_matches};
 use crate::{DataPlane, DropReason, Snapshot};
 
 /// Sizes of one ESP packet being built.
@@ -103,12 +104,7 @@ impl Snapshot<'_> {
         // Bytes after the IP packet's own length are not part of it.
         let inner = ip_packet.get(..f.total_len).ok_or(DropReason::Malformed)?;
         // RFC 4301 §5.1 step 1: the first matching SPD entry decides.
-        let child = self
-            .t
-            .spd
-            .iter()
-            .find(|c| outbound_matches(&f, &c.local_ts, &c.remote_ts))
-            .ok_or(DropReason::NoPolicy)?;
+        let child = self.lookup(&f, inner).ok_or(DropReason::NoPolicy)?;
         // Tunnel mode: the Next Header names the inner IP version (RFC 4303 §2.6).
         let next_header = if f.src.is_ipv4() {
             NEXT_HEADER_IPV4
@@ -191,16 +187,36 @@ impl Snapshot<'_> {
         let Ok(f) = selector_fields(ip_packet) else {
             return false;
         };
-        let Some(child) = self
-            .t
-            .spd
-            .iter()
-            .find(|c| outbound_matches(&f, &c.local_ts, &c.remote_ts))
-        else {
+        let Some(child) = self.lookup(&f, ip_packet) else {
             return false;
         };
         let mtu = u16::try_from(child.max_inner).unwrap_or(u16::MAX);
         wire::icmp::emit_too_big(ip_packet, &f, mtu, out)
+    }
+
+    /// The child that carries `packet` (`f`: its selector fields), RFC 4301 §5.1 step 1: the
+    /// first SPD entry that matches. An ICMP error goes with the flow it reports on
+    /// (RFC 4301 §6.2): the child that brought in the packet it quotes (quoted source in
+    /// `remote_ts`, destination in `local_ts`), whatever the error's own source (a router on
+    /// this side); the peer checks the same quote.
+    fn lookup(&self, f: &SelectorFields, packet: &[u8]) -> Option<&Child> {
+        if let Some(quoted) = icmp_error_quote(f, packet) {
+            if let Ok(q) = wire::icmp::embedded_fields(quoted) {
+                if let Some(c) = self
+                    .t
+                    .spd
+                    .iter()
+                    .find(|c| inbound_matches(&q, &c.local_ts, &c.remote_ts))
+                {
+                    return Some(c);
+                }
+            }
+        }
+        self.t
+            .spd
+            .iter()
+            .find(|c| outbound_matches(f, &c.local_ts, &c.remote_ts))
+            .map(|c| &**c)
     }
 
     /// Raises a lifetime event for a child's outbound SA.

@@ -244,6 +244,25 @@ fn icmp_errors_judged_by_the_quoted_packet() {
     );
 }
 
+/// The sending side maps an ICMP error by the packet it quotes too (RFC 4301 §6.2): a router
+/// on B's side outside B's selectors reports on a packet that came from A; B sends the error
+/// through the child that carried the packet, and A accepts it.
+#[test]
+fn icmp_errors_follow_the_quoted_flow_outbound() {
+    let (a, b) = mirror_pair("aes256gcm16", false);
+    let from_a = udp4("203.0.113.10", "198.51.100.10", 5000, 6000, 10);
+    let err = icmp_error("192.0.2.77", "203.0.113.10", &from_a);
+    let (mut esp, mut out) = (Vec::new(), Vec::new());
+    let o = b.encapsulate(&err, &mut esp).unwrap();
+    assert_eq!(o.child_id, CHILD + 100);
+    a.decapsulate(&esp, from_b(false), &mut out).unwrap();
+    assert_eq!(out, err);
+    // Quoting a packet no child carried: no policy, as for any packet from that router.
+    let stray = udp4("203.0.113.10", "192.0.2.200", 5000, 6000, 10);
+    let err = icmp_error("192.0.2.77", "203.0.113.10", &stray);
+    assert_eq!(b.encapsulate(&err, &mut esp), Err(DropReason::NoPolicy));
+}
+
 #[test]
 fn tfc_padding_hides_the_length() {
     let tfc = TunnelOptions {
