@@ -26,6 +26,7 @@ mod cmsg;
 pub mod netlink;
 pub mod netns;
 pub mod prefix;
+pub mod raw;
 mod route;
 pub mod sockets;
 mod sys;

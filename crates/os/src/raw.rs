@@ -1,0 +1,332 @@
+//! Raw IP sockets for ESP (IP protocol 50, RFC 4303 §2) and AH (IP protocol 51, RFC 4302 §2)
+//! outside UDP: what a Child SA uses when no NAT was detected and encapsulation is not forced
+//! (RFC 7296 §2.23, RFC 3948 §1).
+//!
+//! raw(7) and ipv6(7) differ in what a receive returns:
+//! - IPv4 (`AF_INET`, `SOCK_RAW`, protocol 50/51) delivers the whole datagram, IP header
+//!   included (reassembled by the kernel); [`RawRecv::header`] locates it, the source and
+//!   destination are read from it.
+//! - IPv6 (`AF_INET6`) delivers only what follows the IPv6 header and its extension headers
+//!   (RFC 3542 §3); the destination comes from `IPV6_PKTINFO` (RFC 3542 §6.1), the source from
+//!   the socket address, and [`RawRecv::header`] is empty.
+//!
+//! Sending never includes an IP header (no `IP_HDRINCL`): the kernel writes it, with the given
+//! source address (an `IP_PKTINFO` / `IPV6_PKTINFO` control message, as for the UDP sockets).
+//!
+//! A raw socket sees every packet of its protocol that reaches the host, whatever the
+//! destination address; the data plane keeps those with an SPI it knows. On a kernel without
+//! an ESP/AH handler the raw socket's presence also stops the "protocol unreachable" answer.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::Range;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+use crate::cmsg::{self, CmsgBuf};
+use crate::sys;
+
+/// IP protocol number of ESP (RFC 4303 §2).
+pub const IPPROTO_ESP: u8 = 50;
+/// IP protocol number of AH (RFC 4302 §2).
+pub const IPPROTO_AH: u8 = 51;
+
+/// Length of an IPv4 header without options (RFC 791 §3.1).
+const IPV4_MIN_HEADER: usize = 20;
+
+/// What [`RawSocket::recv`] learned about one packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecv {
+    /// Bytes copied into the buffer.
+    pub len: usize,
+    /// The packet's source address.
+    pub src: IpAddr,
+    /// The packet's destination address (one of ours).
+    pub dst: IpAddr,
+    /// Where the IP header is in the buffer (IPv4 only; empty for IPv6, whose header the
+    /// kernel keeps).
+    pub header: Range<usize>,
+    /// Where the protocol's own bytes (the ESP or AH header onwards) are in the buffer.
+    pub payload: Range<usize>,
+    /// The outer TOS byte (IPv4; 0 for IPv6), for RFC 6040 decapsulation.
+    pub tos: u8,
+    /// The packet was longer than the buffer (`MSG_TRUNC`): its tail is missing.
+    pub truncated: bool,
+}
+
+/// A non-blocking raw IP socket of one family and protocol, registered with tokio.
+#[derive(Debug)]
+pub struct RawSocket {
+    fd: AsyncFd<Socket>,
+    v6: bool,
+    protocol: u8,
+}
+
+impl RawSocket {
+    /// Opens a raw socket for IP protocol `protocol` ([`IPPROTO_ESP`], [`IPPROTO_AH`]) of the
+    /// IPv6 family if `v6`, else IPv4, in the calling thread's network namespace. Needs
+    /// `CAP_NET_RAW`. `buffer` is the receive and send buffer size asked for (forced past the
+    /// sysctl limits when `CAP_NET_ADMIN` allows). Must be called inside a tokio runtime.
+    pub fn open(v6: bool, protocol: u8, buffer: usize) -> io::Result<Self> {
+        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+        let socket = Socket::new(
+            domain,
+            Type::RAW.nonblocking().cloexec(),
+            Some(Protocol::from(i32::from(protocol))),
+        )?;
+        // (IPV6_V6ONLY does not apply: a raw IPv6 socket never sees IPv4, and Linux refuses
+        // the option on a socket that has a protocol number.)
+        if v6 {
+            sys::setsockopt_int(
+                socket.as_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_RECVPKTINFO,
+                1,
+            )?;
+        }
+        let size = libc::c_int::try_from(buffer).unwrap_or(libc::c_int::MAX / 2);
+        for (force, plain) in [
+            (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+            (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+        ] {
+            if sys::setsockopt_int(socket.as_fd(), libc::SOL_SOCKET, force, size).is_err() {
+                let _ = sys::setsockopt_int(socket.as_fd(), libc::SOL_SOCKET, plain, size);
+            }
+        }
+        // SAFETY: `Socket` owns its descriptor, which stays open and the same for as long as the
+        // `AsyncFd` holds it: nothing here replaces or closes it (`get_mut` is never used).
+        let fd = unsafe { AsyncFd::register(socket) }?;
+        Ok(Self { fd, v6, protocol })
+    }
+
+    /// Whether this is the IPv6 socket.
+    pub fn is_ipv6(&self) -> bool {
+        self.v6
+    }
+
+    /// The IP protocol number it carries.
+    pub fn protocol(&self) -> u8 {
+        self.protocol
+    }
+
+    /// Waits for one packet and copies it into `buf`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RawRecv> {
+        self.fd
+            .async_io(Interest::READABLE, |s| self.recv_now(s.as_fd(), buf))
+            .await
+    }
+
+    /// Like [`RawSocket::recv`] but never waits ([`io::ErrorKind::WouldBlock`] when none).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<RawRecv> {
+        self.fd
+            .try_io(Interest::READABLE, |s| self.recv_now(s.as_fd(), buf))
+    }
+
+    /// Sends `payload` (an ESP or AH packet, from its header on) to `dst` in one IP packet
+    /// the kernel builds, from `src` when given (an address of this host). Errors as for
+    /// `sendmsg(2)` on a raw socket; [`io::ErrorKind::InvalidInput`] for another family.
+    pub async fn send(
+        &self,
+        payload: &[u8],
+        src: Option<IpAddr>,
+        dst: IpAddr,
+    ) -> io::Result<usize> {
+        let (control, len) = self.control_for(src, dst)?;
+        let to = SockAddr::from(SocketAddr::new(dst, 0));
+        self.fd
+            .async_io(Interest::WRITABLE, |s| {
+                sys::sendmsg(s.as_fd(), payload, &to, control.prefix(len))
+            })
+            .await
+    }
+
+    fn control_for(&self, src: Option<IpAddr>, dst: IpAddr) -> io::Result<(CmsgBuf, usize)> {
+        let wrong = |a: IpAddr| a.is_ipv6() != self.v6;
+        if wrong(dst) || src.is_some_and(wrong) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "address of the other family than the raw socket's",
+            ));
+        }
+        let mut control = CmsgBuf::new();
+        let len = match src {
+            Some(ip) if !ip.is_unspecified() => cmsg::write_src_pktinfo(&mut control, ip)
+                .ok_or_else(|| io::Error::other("control buffer too small"))?,
+            _ => 0,
+        };
+        Ok((control, len))
+    }
+
+    fn recv_now(&self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<RawRecv> {
+        let mut control = CmsgBuf::new();
+        let r = sys::recvmsg(fd, buf, control.as_mut_slice())?;
+        let truncated = r.flags & libc::MSG_TRUNC != 0;
+        let data = buf.get(..r.len).unwrap_or(buf);
+        if self.v6 {
+            let src = r
+                .src
+                .map(|s| s.ip())
+                .ok_or_else(|| bad("no source address"))?;
+            let dst = cmsg::parse_pktinfo(control.prefix(r.control_len))
+                .map(|i| i.addr)
+                .ok_or_else(|| bad("no IPV6_PKTINFO"))?;
+            return Ok(RawRecv {
+                len: r.len,
+                src,
+                dst,
+                header: 0..0,
+                payload: 0..r.len,
+                tos: 0,
+                truncated,
+            });
+        }
+        let (src, dst, tos, ihl, total) = parse_ipv4(data).ok_or_else(|| bad("bad IPv4 header"))?;
+        Ok(RawRecv {
+            len: r.len,
+            src: IpAddr::V4(src),
+            dst: IpAddr::V4(dst),
+            header: 0..ihl,
+            payload: ihl..total.min(r.len),
+            tos,
+            truncated,
+        })
+    }
+}
+
+fn bad(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
+/// Source, destination, TOS, header length and total length of an IPv4 header at the start
+/// of `p` (RFC 791 §3.1); `None` when it is not one or its lengths do not fit `p`. The kernel
+/// hands raw sockets the total length in network order, as received.
+fn parse_ipv4(p: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, u8, usize, usize)> {
+    let first = *p.first()?;
+    if first >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(first & 0x0f) * 4;
+    if ihl < IPV4_MIN_HEADER || ihl > p.len() {
+        return None;
+    }
+    let tos = *p.get(1)?;
+    let total = usize::from(u16::from_be_bytes([*p.get(2)?, *p.get(3)?]));
+    if total < ihl {
+        return None;
+    }
+    let a = |at: usize| -> Option<Ipv4Addr> {
+        let b: [u8; 4] = p.get(at..at + 4)?.try_into().ok()?;
+        Some(Ipv4Addr::from(b))
+    };
+    Some((a(12)?, a(16)?, tos, ihl, total))
+}
+
+/// Sets `SO_MARK` (socket(7)) on any socket: packets it sends carry the firewall mark `mark`,
+/// which policy-routing rules can match (`ip rule ... fwmark`). Needs `CAP_NET_ADMIN`.
+pub fn set_mark(fd: BorrowedFd<'_>, mark: u32) -> io::Result<()> {
+    sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_MARK, mark as libc::c_int)
+}
+
+impl AsFd for RawSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for RawSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_header_parsed_and_lengths_checked() {
+        let mut p = vec![0u8; 28];
+        p[0] = 0x45;
+        p[1] = 0x02;
+        p[2..4].copy_from_slice(&28u16.to_be_bytes());
+        p[12..16].copy_from_slice(&[192, 0, 2, 1]);
+        p[16..20].copy_from_slice(&[192, 0, 2, 2]);
+        let (s, d, tos, ihl, total) = parse_ipv4(&p).unwrap();
+        assert_eq!(
+            (s, d),
+            (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2))
+        );
+        assert_eq!((tos, ihl, total), (2, 20, 28));
+        // IHL beyond the buffer, IHL below 5, version 6, total below IHL, empty.
+        p[0] = 0x4f;
+        assert!(parse_ipv4(&p).is_none());
+        p[0] = 0x44;
+        assert!(parse_ipv4(&p).is_none());
+        p[0] = 0x65;
+        assert!(parse_ipv4(&p).is_none());
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&19u16.to_be_bytes());
+        assert!(parse_ipv4(&p).is_none());
+        assert!(parse_ipv4(&[]).is_none());
+    }
+
+    /// Two raw ESP sockets in a fresh namespace exchange a packet over loopback, whether or
+    /// not the kernel has an ESP handler.
+    #[test]
+    fn esp_over_loopback_in_a_namespace() {
+        if sys::geteuid() != 0 {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        std::thread::spawn(|| {
+            crate::netns::unshare_thread_netns().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let nl = crate::Netlink::new().unwrap();
+                nl.set_link_up(crate::netns::LOOPBACK_IFINDEX)
+                    .await
+                    .unwrap();
+                for v6 in [false, true] {
+                    let s = RawSocket::open(v6, IPPROTO_ESP, 1 << 20).unwrap();
+                    let lo: IpAddr = if v6 {
+                        "::1".parse().unwrap()
+                    } else {
+                        "127.0.0.1".parse().unwrap()
+                    };
+                    let pkt = [0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1, 0xaa, 0xbb];
+                    s.send(&pkt, Some(lo), lo).await.unwrap();
+                    let mut buf = vec![0u8; 2048];
+                    let r =
+                        tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
+                            .await
+                            .unwrap()
+                            .unwrap();
+                    assert_eq!(&buf[r.payload.clone()], &pkt, "v6={v6}");
+                    assert_eq!((r.src, r.dst), (lo, lo));
+                    assert_eq!(r.header.len(), if v6 { 0 } else { 20 });
+                    assert!(!r.truncated);
+                    assert!(s
+                        .send(
+                            &pkt,
+                            None,
+                            if v6 {
+                                "127.0.0.1".parse().unwrap()
+                            } else {
+                                "::1".parse().unwrap()
+                            }
+                        )
+                        .await
+                        .is_err());
+                }
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
