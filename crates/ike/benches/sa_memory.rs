@@ -85,6 +85,13 @@ fn main() {
     let elapsed = start.elapsed();
     let rss_growth = rss() - rss_before;
     assert_eq!(r.status(Instant::now()).len(), n, "responder lost SAs");
+    // What a driver pays per loop for asking the next deadline, at this SA count.
+    let polls = 100u32;
+    let start = common::cpu_now();
+    for _ in 0..polls {
+        std::hint::black_box(r.poll_timeout());
+    }
+    let per_poll = common::cpu_now().saturating_sub(start) / polls;
     let with = live();
     drop(r);
     let without = live();
@@ -104,5 +111,9 @@ fn main() {
         "sa_memory: {n} handshakes in {:.2} s, responder CPU {:.1} us/handshake (thread CPU time)",
         elapsed.as_secs_f64(),
         in_responder.as_secs_f64() * 1e6 / n as f64
+    );
+    println!(
+        "sa_memory: poll_timeout with {n} SAs: {:.1} us per call",
+        per_poll.as_secs_f64() * 1e6
     );
 }
