@@ -16,6 +16,7 @@
 mod expiry;
 mod gso;
 mod icmp_limit;
+mod raw_worker;
 mod tun_worker;
 mod udp_worker;
 
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use esp::DataPlane;
 use os::{Sockets, Tun};
+use raw_worker::RawEsp;
 use tokio::sync::mpsc;
 
 // Until the engine task awaits `DataPath::expiry` (daemon/mod.rs, see there).
@@ -41,7 +43,8 @@ pub struct IkeDatagram {
     pub payload: Vec<u8>,
 }
 
-/// The running data path: the TUN device, the sockets' receive loops and the ESP data plane.
+/// The running data path: the TUN device, the sockets' receive loops (UDP, and raw ESP for
+/// Child SAs without UDP encapsulation) and the ESP data plane.
 /// The daemon talks to it only through these methods, so its insides (threads, batching) can
 /// change without touching the daemon.
 #[derive(Debug)]
@@ -53,11 +56,13 @@ pub struct DataPath {
 }
 
 impl DataPath {
-    /// Starts the loops: packets from `tun` are sealed and sent on `sockets`; datagrams on the
-    /// sockets are opened into `tun` (ESP) or handed to `ike` (IKE). Must be called inside the
+    /// Starts the loops: packets from `tun` are sealed and sent on `sockets` (ESP in UDP) or on
+    /// raw IP protocol 50 sockets opened here (Child SAs without encapsulation); datagrams on
+    /// the sockets are opened into `tun` (ESP) or handed to `ike` (IKE), raw ESP into `tun`. Must be called inside the
     /// tokio runtime that owns `tun` and `sockets`.
     pub fn start(tun: Arc<Tun>, sockets: Arc<Sockets>, ike: mpsc::Sender<IkeDatagram>) -> Self {
         let dp = Arc::new(DataPlane::new());
+        let raw = Arc::new(RawEsp::open(None));
         let mut tasks = Vec::new();
         for q in 0..tun.queues().len() {
             tasks.push(tokio::spawn(tun_worker::run(
@@ -65,6 +70,15 @@ impl DataPath {
                 q,
                 dp.clone(),
                 sockets.clone(),
+                raw.clone(),
+            )));
+        }
+        for (i, s) in raw.sockets().enumerate() {
+            tasks.push(tokio::spawn(raw_worker::run(
+                s.clone(),
+                dp.clone(),
+                tun.clone(),
+                i % tun.queues().len().max(1),
             )));
         }
         for (i, s) in sockets.sockets().iter().enumerate() {

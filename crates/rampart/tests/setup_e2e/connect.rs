@@ -144,9 +144,6 @@ fn rampart_connect_with_the_exported_profile() {
 /// The same client with `encap = false` against the server without `encap` either (as before
 /// both were set): there is no NAT, so IKE stays on port 500 and ESP is not UDP-encapsulated.
 #[test]
-#[ignore = "daemon/datapath bug: without NAT and without encap the data plane still sends \
-            ESP-in-UDP to port 4500 (it has no plain ESP), and the Rampart server's 4500 \
-            socket parses it as IKE ('speaks IKE version 13.15; sending INVALID_MAJOR_VERSION')"]
 fn rampart_client_without_encap_and_without_nat() {
     if !ready() {
         return;

@@ -1,5 +1,6 @@
 //! TUN → ESP → UDP for one TUN queue: read a (super-)packet, split it, seal every packet into
-//! one buffer, send runs of equal-sized datagrams with UDP GSO. A packet too big for its
+//! one buffer, send runs of equal-sized datagrams with UDP GSO (raw ESP, for Child SAs without
+//! UDP encapsulation, goes out one packet per send on the raw socket). A packet too big for its
 //! tunnel's path (with DF, or IPv6) is answered with an ICMP error written back into the TUN
 //! device (rate-limited).
 
@@ -11,11 +12,18 @@ use os::{Sockets, Tun};
 
 use super::gso::GsoBatch;
 use super::icmp_limit::IcmpLimit;
+use super::raw_worker::RawEsp;
 
 /// Largest IP packet a split can produce (a non-GSO read is one whole packet).
 const PACKET_BUF: usize = 65_536;
 
-pub async fn run(tun: Arc<Tun>, queue: usize, dp: Arc<DataPlane>, sockets: Arc<Sockets>) {
+pub async fn run(
+    tun: Arc<Tun>,
+    queue: usize,
+    dp: Arc<DataPlane>,
+    sockets: Arc<Sockets>,
+    raw: Arc<RawEsp>,
+) {
     let Some(q) = tun.queues().get(queue) else {
         return;
     };
@@ -44,7 +52,15 @@ pub async fn run(tun: Arc<Tun>, queue: usize, dp: Arc<DataPlane>, sockets: Arc<S
             let mark = batch.buf.len();
             // A drop is counted by the data plane and leaves the batch as it was.
             match snap.encapsulate_append(pkt, &mut batch.buf) {
-                Ok(o) => batch.push(mark, (o.local, o.remote), &sockets).await,
+                Ok(o) if o.encap => batch.push(mark, (o.local, o.remote), &sockets).await,
+                // Raw ESP (no UDP encapsulation): one packet per send, taken back out of
+                // the batch buffer.
+                Ok(o) => {
+                    if let Some(esp) = batch.buf.get(mark..) {
+                        raw.send(esp, o.local, o.remote).await;
+                    }
+                    batch.buf.truncate(mark);
+                }
                 Err(esp::DropReason::PathMtu) if limit.allow(std::time::Instant::now()) => {
                     icmp.clear();
                     if snap.icmp_too_big(pkt, &mut icmp) {

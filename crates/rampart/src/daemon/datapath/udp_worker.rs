@@ -97,7 +97,7 @@ pub async fn run(
 const DRAIN_ROOM: usize = 48;
 
 /// Writes the first `k` packets of `outs` to the TUN queue.
-async fn write(q: &os::TunQueue, gro: &mut GROTable, outs: &mut [Vec<u8>], k: usize) {
+pub(super) async fn write(q: &os::TunQueue, gro: &mut GROTable, outs: &mut [Vec<u8>], k: usize) {
     let Some(batch) = outs.get_mut(..k).filter(|b| !b.is_empty()) else {
         return;
     };

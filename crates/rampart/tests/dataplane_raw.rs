@@ -1,0 +1,144 @@
+//! Raw ESP (IP protocol 50, RFC 4303 §2) between two Rampart daemons (issue 4): without NAT
+//! and without `encap`, the Child SA is not UDP-encapsulated (RFC 7296 §2.23) and the data
+//! plane sends and receives ESP on raw sockets. This machine's kernel has no ESP handler; a
+//! raw socket still gets protocol 50, so two userspace data planes meet here (the VM test
+//! proves the same against a kernel's ESP).
+//!
+//! Topology: testbed's net2net (h1 - gw1 - gw2 - h2), IPv4 inner networks, IPv4 or IPv6
+//! outer. Proof that the packets are raw ESP and not ESP-in-UDP: an nftables counter on gw2
+//! for IP protocol 50 in, and one for UDP to 4500 that must stay at zero.
+//! Needs root; under CI=true a missing tool fails the test.
+
+use std::path::Path;
+use std::time::Duration;
+
+use control::Client;
+use testbed::topology::addr;
+use testbed::{Netns, RampartDaemon, Topology};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_rampart"))
+}
+
+/// gw1's or gw2's configuration: no `encap`, so raw ESP.
+fn conf(gw: u8, dir: &Path, tun: &str, v6: bool) -> String {
+    let (me, peer) = match (gw, v6) {
+        (1, false) => (addr::GW1_V4, addr::GW2_V4),
+        (_, false) => (addr::GW2_V4, addr::GW1_V4),
+        (1, true) => (addr::GW1_V6, addr::GW2_V6),
+        (_, true) => (addr::GW2_V6, addr::GW1_V6),
+    };
+    let (lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
+        (
+            addr::LAN1_V4,
+            addr::LAN2_V4,
+            "gw1.example.org",
+            "gw2.example.org",
+            "start",
+        )
+    } else {
+        (
+            addr::LAN2_V4,
+            addr::LAN1_V4,
+            "gw2.example.org",
+            "gw1.example.org",
+            "none",
+        )
+    };
+    format!(
+        r#"[daemon]
+control_socket = "{sock}"
+tun_name = "{tun}"
+log_level = "info"
+
+[connections.raw]
+local_addrs = ["{me}"]
+remote_addrs = ["{peer}"]
+[connections.raw.local]
+auth = "psk"
+id = "{me_id}"
+[connections.raw.remote]
+auth = "psk"
+id = "{peer_id}"
+[connections.raw.children.net]
+local_ts = ["{lan}"]
+remote_ts = ["{peer_lan}"]
+esp_proposals = ["aes256gcm16"]
+start_action = "{start}"
+
+[secrets.ike.gws]
+ids = ["gw1.example.org", "gw2.example.org"]
+secret = "dataplane-raw-psk-0123456789"
+"#,
+        sock = RampartDaemon::socket_in(dir).display()
+    )
+}
+
+/// Packets counted by the nftables rule with comment `name` in `ns`.
+fn counter(ns: &Netns, name: &str) -> u64 {
+    let out = ns.run(&["nft", "list", "counter", "inet", "rawt", name]);
+    assert!(out.ok(), "{out}");
+    out.stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count: {out}"))
+}
+
+fn run(prefix: &str, v6: bool) {
+    if !testbed::require_root_and_tools(testbed::NETNS_TOOLS) {
+        return;
+    }
+    let topo = Topology::net2net(prefix);
+    let rules = "table inet rawt {\n\
+        counter esp_in {}\n counter natt_in {}\n\
+        chain input { type filter hook input priority 0;\n\
+          meta l4proto esp counter name esp_in\n udp dport 4500 counter name natt_in\n }\n}\n";
+    let out = topo.gw2.run(&["nft", rules]);
+    assert!(out.ok(), "{out}");
+    let d2 = topo.subdir("gw2");
+    let d1 = topo.subdir("gw1");
+    let mut gw2 = RampartDaemon::start(
+        bin(),
+        &topo.gw2,
+        &d2,
+        &conf(2, &d2, &format!("{prefix}2"), v6),
+    );
+    let mut gw1 = RampartDaemon::start(
+        bin(),
+        &topo.gw1,
+        &d1,
+        &conf(1, &d1, &format!("{prefix}1"), v6),
+    );
+    let mut c = Client::connect(gw1.socket()).unwrap();
+    let up = testbed::wait_until(Duration::from_secs(10), || {
+        c.list_sas(None).unwrap().ike_sas.iter().any(|s| {
+            s.children
+                .iter()
+                .any(|ch| ch.state == control::ChildSaState::Installed)
+        })
+    });
+    assert!(up, "no Child SA on gw1:\n{}", gw1.log());
+    assert!(
+        testbed::ping(&topo.h1, addr::H2_V4, 3),
+        "no ping through raw ESP\ngw1:\n{}\ngw2:\n{}",
+        gw1.log(),
+        gw2.log()
+    );
+    // Each echo request reached gw2 as protocol 50; nothing came as UDP to 4500.
+    assert!(counter(&topo.gw2, "esp_in") >= 3);
+    assert_eq!(counter(&topo.gw2, "natt_in"), 0);
+    gw1.stop();
+    gw2.stop();
+}
+
+#[test]
+fn raw_esp_ipv4_outer() {
+    run("dre4", false);
+}
+
+#[test]
+fn raw_esp_ipv6_outer() {
+    run("dre6", true);
+}
