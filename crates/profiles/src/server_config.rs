@@ -5,11 +5,11 @@
 //! Layout: one responder connection per client authentication, all `remote_addrs = ["%any"]`
 //! with the same pools, DNS, selectors and proposals:
 //! - `rw-cert`: both sides sign; client certificates chain to `[authorities.rampart]`, whose
-//!   CRL `rampart client revoke` rewrites. It comes first: the responder answers IKE_SA_INIT
-//!   with the first connection matching the addresses, and only a connection expecting a
-//!   certificate sends CERTREQ (RFC 7296 §3.7); without one, clients that send their
-//!   certificate only when asked (strongSwan's default, Windows machine certificates) send
-//!   none. EAP and PSK clients ignore the CERTREQ;
+//!   CRL `rampart client revoke` rewrites. Clients that send their certificate only when
+//!   asked (strongSwan's default, Windows machine certificates) need the responder's CERTREQ
+//!   in IKE_SA_INIT (RFC 7296 §3.7); it comes first so that even a Rampart that sends CERTREQ
+//!   only for the first matching connection (before 2d31ada) asks. EAP and PSK clients ignore
+//!   the CERTREQ;
 //! - `rw-eap`: the server signs with its certificate, clients use EAP-MSCHAPv2 (RFC 7296
 //!   §2.16) with the users of `[secrets.eap.*]`;
 //! - `rw-psk`: one `[secrets.ike.NAME]` per client, `ids = [CLIENT_ID]` (never one shared PSK).

@@ -19,8 +19,7 @@ fn conn_name(c: &ClientSuites) -> String {
 }
 
 /// One charon with a connection per client of `clients`, as the banner's user, each from its
-/// own address (203.0.113.10, .11, ...): every client is a different device, and the server
-/// still counts the half-open SAs of completed ones (see eap::reconnects_from_one_address).
+/// own address (203.0.113.10, .11, ...): every client is a different device.
 fn charon_for(w: &World, clients: &[&ClientSuites]) -> Charon {
     let charon = w.charon();
     let conns: Vec<String> = clients
