@@ -175,8 +175,8 @@ pub struct File {
 }
 
 /// The daemon configuration for a profile: `rampart.toml` and the files it names, all to be
-/// written (mode 0600) into one private directory. `encap = true`: Rampart's data plane sends
-/// ESP only inside UDP (RFC 3948), so it must be negotiated also when there is no NAT.
+/// written (mode 0600) into one private directory. `encap = true`: ESP inside UDP (RFC 3948)
+/// also without a NAT, as the server made by `rampart setup` asks anyway.
 pub fn daemon_config(
     p: &LinuxProfile,
     server_ip: IpAddr,

@@ -123,8 +123,9 @@ pub fn render_initial(s: &SetupConfig) -> Result<DocumentMut, ProfileError> {
         c["remote_addrs"] = arr(["%any"]);
         c["proposals"] = arr(s.ike_proposals.iter().cloned());
         // ESP-in-UDP even without a NAT (RFC 3948; our NAT detection data makes the client
-        // see one, RFC 7296 §2.23): the data plane is userspace ESP over UDP 4500 and cannot
-        // receive plain ESP (IP protocol 50) from a client with a public address.
+        // see one, RFC 7296 §2.23): UDP 4500 passes where IP protocol 50 is dropped, and a
+        // data plane without plain ESP (Rampart before raw ESP sockets) still serves clients
+        // with public addresses.
         c["encap"] = value(true);
         c["pools"] = arr(names.iter().copied());
         c["dns"] = arr(s.dns.iter().map(IpAddr::to_string));
