@@ -6,13 +6,12 @@ use std::net::SocketAddr;
 use crypto::{EncrAlg, IntegId, SecretBytes};
 use wire::TrafficSelector;
 
-/// IPsec mode (RFC 4301 §4.1). Only tunnel mode is implemented; `Transport` is refused by
-/// `install_child` for now.
+/// IPsec mode (RFC 4301 §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// The whole IP packet is protected and carried (Next Header 4 or 41).
     Tunnel,
-    /// Only the upper-layer payload is protected (not implemented yet).
+    /// Only the upper-layer payload is protected (RFC 4303 §3.1.1): host to host.
     Transport,
 }
 
@@ -37,7 +36,7 @@ pub struct SaKeys {
 pub struct ChildSaConfig {
     /// The IKE engine's id for this Child SA; every other call names the child by it.
     pub id: u64,
-    /// Tunnel (transport later).
+    /// Tunnel or transport.
     pub mode: Mode,
     /// Our side's selectors: outbound packets' source, inbound inner packets' destination.
     pub local_ts: Vec<TrafficSelector>,

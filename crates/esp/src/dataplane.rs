@@ -457,9 +457,6 @@ impl Tables {
         if self.children.contains_key(&cfg.id) {
             return Err(EspError::DuplicateChild(cfg.id));
         }
-        if cfg.mode != Mode::Tunnel {
-            return Err(EspError::Unsupported("transport mode"));
-        }
         if cfg.local_ts.is_empty() || cfg.remote_ts.is_empty() {
             return Err(EspError::InvalidConfig("empty traffic selector list"));
         }

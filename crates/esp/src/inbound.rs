@@ -16,6 +16,7 @@ use crate::edge::{apply_decap_ecn, clamp_mss};
 use crate::lifetime::Direction;
 use crate::replay::ReplayCheck;
 use crate::spd::{inbound_matches, outbound_matches};
+use crate::transport;
 use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// What `decapsulate` accepted.
@@ -219,9 +220,30 @@ impl Snapshot<'_> {
             (_, NEXT_HEADER_NONE) => return Err(DropReason::Dummy),
             (Mode::Tunnel, NEXT_HEADER_IPV4) => 4,
             (Mode::Tunnel, NEXT_HEADER_IPV6) => 6,
-            _ => return Err(DropReason::BadNextHeader),
+            (Mode::Tunnel, _) => return Err(DropReason::BadNextHeader),
+            // RFC 4303 §3.1.1: the payload follows an IP header we rebuild from the SA's
+            // addresses (the packet's own in transport mode), with the outer TOS.
+            (Mode::Transport, nh) => {
+                out.truncate(start + trailer.payload_len);
+                transport::rebuild(
+                    out,
+                    start,
+                    nh,
+                    child.remote.ip(),
+                    child.local.ip(),
+                    outer_tos,
+                    child.encap,
+                )?;
+                if child.local.is_ipv4() {
+                    4
+                } else {
+                    6
+                }
+            }
         };
-        out.truncate(start + trailer.payload_len);
+        if child.mode == Mode::Tunnel {
+            out.truncate(start + trailer.payload_len);
+        }
         let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
         let f = selector_fields(plain).map_err(|_| DropReason::Malformed)?;
         if f.version() != want_version {
@@ -242,6 +264,10 @@ impl Snapshot<'_> {
             return Err(DropReason::SelectorMismatch);
         }
         let plain = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
+        if child.mode == Mode::Transport {
+            // The rebuilt header already carries the outer TOS: nothing to combine or clamp.
+            return Ok((child, out.len().saturating_sub(start)));
+        }
         apply_decap_ecn(plain, outer_tos)?;
         if child.options.clamp_mss && f.next_proto == IPPROTO_TCP {
             clamp_mss(plain, &f, child.mss(f.version()));

@@ -87,8 +87,16 @@
 //!   it quotes is one the SA carries out, whoever sent it.
 //! - Optional TFC padding (RFC 4303 §2.7) up to `tfc_pad_to` bytes.
 //!
+//! # Transport mode (RFC 4303 §3.1.1)
+//! With `Mode::Transport` only the upper-layer payload of a host's own packet is carried
+//! (Next Header = its protocol); `Outbound::local`/`remote` are the packet's own addresses and
+//! the outer header the kernel writes stands for the original. Inbound, the inner packet
+//! handed back has an IP header rebuilt from the child's addresses and the outer TOS; over UDP
+//! encapsulation its TCP/UDP checksum is recomputed (RFC 3948 §3.1.2). Fragments and IPv6
+//! extension headers are not carried (`DropReason::Malformed`); no MSS clamping, no TFC.
+//!
 //! # Not yet
-//! Transport mode (refused by `install_child`), AH.
+//! AH.
 
 mod config;
 mod dataplane;
@@ -107,6 +115,7 @@ mod stats;
 mod tests_esn;
 #[cfg(test)]
 mod tests_lifetime;
+mod transport;
 
 pub use config::{ChildSaConfig, Lifetime, Mode, SaKeys, TunnelOptions};
 pub use dataplane::{ChildHandle, DataPlane, Notifier, Snapshot};

@@ -1,5 +1,5 @@
-//! Outbound processing (RFC 4301 §5.1, RFC 4303 §3.3): SPD lookup, then tunnel-mode ESP
-//! encapsulation sealed in place in the caller's buffer.
+//! Outbound processing (RFC 4301 §5.1, RFC 4303 §3.3): SPD lookup, then tunnel- or
+//! transport-mode ESP encapsulation sealed in place in the caller's buffer.
 
 use std::net::SocketAddr;
 
@@ -12,7 +12,8 @@ use crate::edge::{clamp_mss, outer_tos, tos};
 use crate::inbound::icmp_error_quote;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
 use crate::spd::{inbound_matches, outbound_matches};
-use crate::{DataPlane, DropReason, Snapshot};
+use crate::transport;
+use crate::{DataPlane, DropReason, Mode, Snapshot};
 
 /// Sizes of one ESP packet being built.
 #[derive(Debug, Clone, Copy)]
@@ -105,11 +106,12 @@ impl Snapshot<'_> {
         let inner = ip_packet.get(..f.total_len).ok_or(DropReason::Malformed)?;
         // RFC 4301 §5.1 step 1: the first matching SPD entry decides.
         let child = self.lookup(&f, inner).ok_or(DropReason::NoPolicy)?;
-        // Tunnel mode: the Next Header names the inner IP version (RFC 4303 §2.6).
-        let next_header = if f.src.is_ipv4() {
-            NEXT_HEADER_IPV4
-        } else {
-            NEXT_HEADER_IPV6
+        // Tunnel mode: the whole packet, the Next Header names its IP version (RFC 4303
+        // §2.6). Transport mode: the upper-layer payload and its protocol (RFC 4303 §3.1.1).
+        let (body, next_header) = match child.mode {
+            Mode::Tunnel if f.src.is_ipv4() => (inner, NEXT_HEADER_IPV4),
+            Mode::Tunnel => (inner, NEXT_HEADER_IPV6),
+            Mode::Transport => transport::outbound_payload(inner, &f)?,
         };
         let sa = &*child.outbound;
         let x = &sa.xform;
@@ -121,17 +123,22 @@ impl Snapshot<'_> {
             let ct_len = payload + usize::from(pad) + ESP_TRAILER_LEN;
             Some((pad, ct_len, ESP_HEADER_LEN + x.iv_len + ct_len + x.icv_len))
         };
-        let (mut pad, mut ct_len, mut total) =
-            frame_of(inner.len()).ok_or(DropReason::Malformed)?;
+        let (mut pad, mut ct_len, mut total) = frame_of(body.len()).ok_or(DropReason::Malformed)?;
         if child.outer_hdr + total > usize::from(child.options.path_mtu) && must_not_fragment(inner)
         {
             return Err(DropReason::PathMtu);
         }
         // RFC 4303 §2.7: TFC padding (zeros after the inner packet, before ESP's padding),
         // never beyond what the path carries in one packet.
-        let mut payload_len = inner.len();
-        if let Some(to) = child.options.tfc_pad_to {
-            payload_len = usize::from(to).min(child.max_inner).max(inner.len());
+        let mut payload_len = body.len();
+        // (Tunnel mode only: in transport mode no IP header would tell the receiver where
+        // the payload ends.)
+        if let Some(to) = child
+            .options
+            .tfc_pad_to
+            .filter(|_| child.mode == Mode::Tunnel)
+        {
+            payload_len = usize::from(to).min(child.max_inner).max(body.len());
             (pad, ct_len, total) = frame_of(payload_len).ok_or(DropReason::Malformed)?;
         }
         if total > MAX_ESP_LEN {
@@ -158,7 +165,7 @@ impl Snapshot<'_> {
         let r = self.seal(
             child,
             seq,
-            inner,
+            (inner, body),
             &f,
             Frame {
                 next_header,
@@ -231,13 +238,14 @@ impl Snapshot<'_> {
     }
 
     /// Builds and seals the ESP packet for `inner` (`f`: its selector fields) with sequence
-    /// number `seq`.
+    /// number `seq`; `body` is what ESP carries of it (`inner` itself in tunnel mode, its
+    /// upper-layer payload in transport mode).
     #[allow(clippy::too_many_arguments)]
     fn seal(
         &self,
         child: &Child,
         seq: u64,
-        inner: &[u8],
+        (inner, body): (&[u8], &[u8]),
         f: &SelectorFields,
         frame: Frame,
         out: &mut Vec<u8>,
@@ -263,10 +271,10 @@ impl Snapshot<'_> {
         );
         let inner_at = start + ESP_HEADER_LEN + x.iv_len;
         out.resize(inner_at, 0);
-        out.extend_from_slice(inner);
+        out.extend_from_slice(body);
         // TFC padding, ESP padding, trailer and ICV: zeros, filled in below.
         out.resize(start + total, 0);
-        if child.options.clamp_mss && f.next_proto == IPPROTO_TCP {
+        if child.options.clamp_mss && f.next_proto == IPPROTO_TCP && child.mode == Mode::Tunnel {
             if let Some(pkt) = out.get_mut(inner_at..inner_at + inner.len()) {
                 clamp_mss(pkt, f, child.mss(f.version()));
             }

@@ -301,9 +301,6 @@ fn install_validation() {
     bad.inbound.spi = 255;
     assert_eq!(d.install_child(bad), Err(esp::EspError::ReservedSpi(255)));
     let mut bad = ca.clone();
-    bad.mode = esp::Mode::Transport;
-    assert!(d.install_child(bad).is_err());
-    let mut bad = ca.clone();
     bad.local_ts.clear();
     assert!(d.install_child(bad).is_err());
     let mut bad = ca.clone();
