@@ -371,6 +371,56 @@ pub struct Child {
     /// Delete the Child SA when it was not rekeyed after this long; zero = never (only with
     /// `rekey_time` zero). Longer than `rekey_time` otherwise.
     pub life_time: Duration,
+    /// Data-plane settings of its Child SAs.
+    pub dataplane: ChildDataplane,
+}
+
+/// A child's data-plane settings (keys `replay_window`, `rekey_bytes`, `life_bytes`,
+/// `rekey_packets`, `life_packets`, `copy_dscp`, `mss_clamp`, `tfc_padding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildDataplane {
+    /// Anti-replay window in packets (RFC 4303 §3.4.3), 0 = off, at most 4096.
+    pub replay_window: u32,
+    /// Rekey after this many bytes through an SA (RFC 4301 §4.4.2.1 soft limit); 0 = no limit.
+    pub rekey_bytes: u64,
+    /// Delete the SA after this many bytes (hard limit); 0 = no limit.
+    pub life_bytes: u64,
+    /// Rekey after this many packets; 0 = no limit.
+    pub rekey_packets: u64,
+    /// Delete after this many packets; 0 = no limit.
+    pub life_packets: u64,
+    /// Copy the inner DSCP to the outer header (RFC 4301 §5.1.2.1); ECN always per RFC 6040.
+    pub copy_dscp: bool,
+    /// Clamp the MSS of TCP SYNs to what fits the tunnel, both directions.
+    pub mss_clamp: bool,
+    /// Traffic Flow Confidentiality padding (RFC 4303 §2.7).
+    pub tfc_padding: TfcPadding,
+}
+
+impl Default for ChildDataplane {
+    fn default() -> Self {
+        Self {
+            replay_window: 64,
+            rekey_bytes: 0,
+            life_bytes: 0,
+            rekey_packets: 0,
+            life_packets: 0,
+            copy_dscp: true,
+            mss_clamp: true,
+            tfc_padding: TfcPadding::Off,
+        }
+    }
+}
+
+/// `tfc_padding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TfcPadding {
+    /// No padding (0).
+    Off,
+    /// Pad every inner packet to this many bytes (capped by the path MTU).
+    Bytes(u16),
+    /// Pad every inner packet to the path MTU (`"mtu"`).
+    Mtu,
 }
 
 /// One entry of `local_ts` / `remote_ts`.

@@ -321,7 +321,9 @@ fn unknown_child_key_and_bad_name() {
              (allowed: 1 to 64 letters, digits, '_' or '-')",
             "rampart.toml:13:1: connections.a.children.\"my net\": unknown key 'start' in \
              connections.a.children.\"my net\" (allowed: local_ts, remote_ts, esp_proposals, \
-             mode, start_action, close_action, rekey_time, life_time)",
+             mode, start_action, close_action, rekey_time, life_time, replay_window, \
+             rekey_bytes, life_bytes, rekey_packets, life_packets, copy_dscp, mss_clamp, \
+             tfc_padding)",
         ],
     );
 }
@@ -534,5 +536,49 @@ fn operator_daemon_keys_accepted() {
     assert_eq!(
         (c.daemon.metrics_listen, c.daemon.control_group),
         (None, None)
+    );
+}
+
+#[test]
+fn child_dataplane_settings() {
+    let ok = format!(
+        "{CONN}replay_window = 4096\nrekey_bytes = 1000000\nlife_bytes = 2000000\n\
+         rekey_packets = 0\nlife_packets = 500\ncopy_dscp = false\nmss_clamp = false\n\
+         tfc_padding = \"mtu\"\n{SECRET}"
+    );
+    let c = Config::parse("rampart.toml", &ok).unwrap();
+    let d = c.connections[0].children[0].dataplane;
+    assert_eq!(
+        d,
+        config::ChildDataplane {
+            replay_window: 4096,
+            rekey_bytes: 1_000_000,
+            life_bytes: 2_000_000,
+            rekey_packets: 0,
+            life_packets: 500,
+            copy_dscp: false,
+            mss_clamp: false,
+            tfc_padding: config::TfcPadding::Mtu,
+        }
+    );
+    let defaults = Config::parse("rampart.toml", &format!("{CONN}{SECRET}")).unwrap();
+    assert_eq!(
+        defaults.connections[0].children[0].dataplane,
+        config::ChildDataplane::default()
+    );
+    check(
+        &format!(
+            "{CONN}replay_window = 8192\nrekey_bytes = 5000\nlife_bytes = 5000\n\
+             tfc_padding = \"lots\"\n"
+        ),
+        &[
+            "rampart.toml:13:17: connections.a.children.net.replay_window: 8192 is out of \
+             range (allowed: 0 to 4096)",
+            "rampart.toml:15:14: connections.a.children.net.life_bytes: life_bytes 5000 must \
+             be larger than rekey_bytes 5000 (the Child SA is rekeyed before it expires; 0 = \
+             no limit)",
+            "rampart.toml:16:15: connections.a.children.net.tfc_padding: expected 0 (off), a \
+             number of bytes up to 65535 or \"mtu\"",
+        ],
     );
 }

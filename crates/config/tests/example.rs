@@ -133,6 +133,7 @@ fn doc_example_parses_to_the_expected_structs() {
                 close_action: CloseAction::None,
                 rekey_time: Duration::from_secs(3600),
                 life_time: Duration::from_secs(3960),
+                dataplane: config::ChildDataplane::default(),
             }],
             pools: vec![],
             dns: vec![],

@@ -46,6 +46,15 @@ const CHILD_KEYS: &[&str] = &[
     "close_action",
     "rekey_time",
     "life_time",
+    // schema/child_dataplane.rs
+    "replay_window",
+    "rekey_bytes",
+    "life_bytes",
+    "rekey_packets",
+    "life_packets",
+    "copy_dscp",
+    "mss_clamp",
+    "tfc_padding",
 ];
 const AUTH_METHODS: &[(&str, AuthMethod)] = &[
     ("psk", AuthMethod::Psk),
@@ -625,6 +634,7 @@ fn parse_child(
         ),
         None => Some(CloseAction::None),
     };
+    let dataplane = super::child_dataplane::parse(ctx, t);
     let (rekey_time, life_time) = lifetimes(ctx, t)?;
     Some(Child {
         name: name.to_string(),
@@ -636,6 +646,7 @@ fn parse_child(
         close_action: close_action?,
         rekey_time,
         life_time,
+        dataplane: dataplane?,
     })
 }
 

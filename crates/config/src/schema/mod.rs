@@ -2,6 +2,7 @@
 //! and secrets have their own modules.
 
 mod certs;
+mod child_dataplane;
 mod connection;
 mod daemon;
 mod pools;

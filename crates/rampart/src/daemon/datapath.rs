@@ -101,7 +101,6 @@ impl DataPath {
     /// // in the select!:
     /// evs = expiry.next() => datapath::apply_expiry(&mut d.engine, Instant::now(), &evs),
     /// ```
-    #[allow(dead_code)] // the engine task's select! does not await it yet
     pub fn expiry(&self) -> ExpiryWatch {
         self.expiry.clone()
     }
@@ -149,8 +148,12 @@ fn fatal(e: &std::io::Error) -> bool {
 }
 
 /// The data plane's view of a Child SA the engine negotiated (RFC 4301 §4.4.2): selectors,
-/// outer addresses, both SAs' keys and the data-plane settings.
-pub fn child_sa_config(c: &ike::ChildSaInstall) -> esp::ChildSaConfig {
+/// outer addresses, both SAs' keys and the data-plane settings of its child's configuration
+/// (`settings`; defaults when the child is not in the configuration any more).
+pub fn child_sa_config(
+    c: &ike::ChildSaInstall,
+    settings: &config::ChildDataplane,
+) -> esp::ChildSaConfig {
     let keys = |k: &ike::SaKeys| esp::SaKeys {
         spi: k.spi,
         encr: c.suite.encr,
@@ -168,9 +171,29 @@ pub fn child_sa_config(c: &ike::ChildSaInstall) -> esp::ChildSaConfig {
         encap: c.encap,
         inbound: keys(&c.inbound),
         outbound: keys(&c.outbound),
-        replay_window: esp::ChildSaConfig::DEFAULT_REPLAY_WINDOW,
+        replay_window: settings.replay_window,
         esn: c.esn(),
-        lifetime: esp::Lifetime::default(),
-        options: esp::TunnelOptions::default(),
+        lifetime: esp::Lifetime {
+            soft_bytes: limit(settings.rekey_bytes),
+            hard_bytes: limit(settings.life_bytes),
+            soft_packets: limit(settings.rekey_packets),
+            hard_packets: limit(settings.life_packets),
+        },
+        options: esp::TunnelOptions {
+            copy_dscp: settings.copy_dscp,
+            clamp_mss: settings.mss_clamp,
+            tfc_pad_to: match settings.tfc_padding {
+                config::TfcPadding::Off => None,
+                config::TfcPadding::Bytes(n) => Some(n),
+                // Capped by the data plane at what the path carries.
+                config::TfcPadding::Mtu => Some(u16::MAX),
+            },
+            ..esp::TunnelOptions::default()
+        },
     }
+}
+
+/// A configured byte/packet limit: 0 = none.
+fn limit(n: u64) -> Option<u64> {
+    (n != 0).then_some(n)
 }

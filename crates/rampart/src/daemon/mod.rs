@@ -40,7 +40,9 @@ use events::EventBus;
 use routes::Routes;
 
 /// MTU of the TUN device: room for the outer IPv6 header, UDP, ESP header, IV, padding,
-/// trailer and ICV on a 1500-byte path.
+/// trailer and ICV on a 1500-byte path for the usual suites; inner packets a child's suite and
+/// path cannot carry (up to `esp::DataPlane::worst_overhead()` = 121 bytes) are answered by the
+/// data plane with "fragmentation needed" / "packet too big" (RFC 4301 §8).
 const TUN_MTU: u16 = 1400;
 /// How long shutdown waits for the peers to answer our DELETEs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -226,6 +228,12 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     notify::ready(&format!("{} connection(s)", d.cfg.connections.len()));
 
     let mut roaming = roam::Roaming::new();
+    let expiry = d.dp.expiry();
+    // ESP from the peer counts as hearing from it (RFC 7296 §2.4): the children's inbound
+    // counters are looked at every second, so liveness checks start dpd_delay after the last
+    // ESP (within a second), not after the last IKE message.
+    let mut traffic_tick = tokio::time::interval(Duration::from_secs(1));
+    traffic_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut shutdown_by: Option<Instant> = None;
     loop {
         d.flush().await;
@@ -258,6 +266,10 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
                     Err(e) => tracing::error!("SIGHUP: {}", e.message),
                 }
             }
+            evs = expiry.next() => {
+                datapath::apply_expiry(&mut d.engine, Instant::now(), &evs);
+            }
+            _ = traffic_tick.tick() => d.note_inbound_traffic(),
             () = roam::Roaming::changed(&mut roaming) => {
                 if let Some(r) = &roaming {
                     for (sa, to) in r.moves(&d.engine.status(Instant::now())).await {
@@ -378,7 +390,15 @@ impl Daemon {
     async fn apply(&mut self, ev: Event) {
         match ev {
             Event::ChildSaUp(c) => {
-                let cfg = datapath::child_sa_config(&c);
+                let settings = self
+                    .cfg
+                    .connections
+                    .iter()
+                    .flat_map(|k| &k.children)
+                    .find(|k| k.name == c.name)
+                    .map(|k| k.dataplane)
+                    .unwrap_or_default();
+                let cfg = datapath::child_sa_config(&c, &settings);
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
                         self.inbound_seen.insert(c.child.0, 0);
