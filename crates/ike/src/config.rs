@@ -83,6 +83,9 @@ pub enum Mode {
     /// Tunnel mode (RFC 4301 §4.1).
     #[default]
     Tunnel,
+    /// Transport mode (RFC 4301 §4.1), host to host: asked for with the USE_TRANSPORT_MODE
+    /// notify (RFC 7296 §1.3.1) and only installed when the peer agrees.
+    Transport,
 }
 
 /// A configured traffic selector.

@@ -263,6 +263,7 @@ impl Engine {
                 .enumerate()
                 .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi_bytes(spi), false))
                 .collect();
+            inner.extend(super::child::mode_request(&child));
             inner.push(Payload::Sa(props));
             inner.push(Payload::TsI(TsPayload {
                 selectors: tsi.clone(),
@@ -467,8 +468,25 @@ impl Engine {
             }
         }
         if let (false, Some(props), Some(tsi), Some(tsr)) = (cp_failed, m.sa, m.tsi, m.tsr) {
-            match self.responder_child(sa, props, tsi, tsr) {
-                Ok((nc, chosen_num)) => {
+            let requested = has_notify(inner, NotifyType::USE_TRANSPORT_MODE);
+            let chosen = self
+                .responder_child(sa, props, tsi, tsr)
+                .and_then(|(nc, num)| match super::child::mode_answer(&nc.cfg, requested) {
+                    Ok(transport) => Ok((nc, num, transport)),
+                    Err(()) => {
+                        tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: CHILD_SA {} is transport mode but the peer asked for a tunnel; sending NO_PROPOSAL_CHOSEN", nc.cfg.name);
+                        self.esp_spis.remove(&nc.inbound.spi);
+                        Err(NotifyType::NO_PROPOSAL_CHOSEN)
+                    }
+                });
+            match chosen {
+                Ok((nc, chosen_num, transport)) => {
+                    if transport {
+                        resp.push(Payload::Notify(Notify::new(
+                            NotifyType::USE_TRANSPORT_MODE,
+                            vec![],
+                        )));
+                    }
                     resp.push(Payload::Sa(vec![proposal::suite_to_wire(
                         &nc.suite,
                         chosen_num,
@@ -759,6 +777,16 @@ impl Engine {
             // RFC 7296 §2.9: the responder may only narrow. Delete what it created.
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA",
                 ts_list(tsi), ts_list(tsr));
+            self.send_delete_spis(sa, now, vec![pending.spi]);
+            self.esp_spis.remove(&pending.spi);
+            return true;
+        }
+        if pending.cfg.mode == crate::config::Mode::Transport
+            && !has_notify(inner, NotifyType::USE_TRANSPORT_MODE)
+        {
+            // RFC 7296 §1.3.1: no USE_TRANSPORT_MODE in the answer means tunnel mode, which
+            // this child is not configured for.
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer declined transport mode for CHILD_SA {}; deleting it", pending.cfg.name);
             self.send_delete_spis(sa, now, vec![pending.spi]);
             self.esp_spis.remove(&pending.spi);
             return true;

@@ -40,6 +40,29 @@ impl<'a> ChildPayloads<'a> {
     }
 }
 
+/// The USE_TRANSPORT_MODE notify an initiator adds to a request for a transport-mode child
+/// (RFC 7296 §1.3.1); `None` for tunnel mode.
+pub(crate) fn mode_request(cfg: &ChildConfig) -> Option<Payload> {
+    (cfg.mode == crate::config::Mode::Transport).then(|| {
+        Payload::Notify(wire::ike::Notify::new(
+            wire::ike::NotifyType::USE_TRANSPORT_MODE,
+            vec![],
+        ))
+    })
+}
+
+/// The responder's side of RFC 7296 §1.3.1 for the chosen child configuration: `Ok(true)`:
+/// transport mode, echo USE_TRANSPORT_MODE; `Ok(false)`: tunnel mode (a request for transport
+/// mode is declined by not echoing it); `Err(())`: the configuration is transport mode but
+/// the peer asked for a tunnel (refused: a tunnel was not configured).
+pub(crate) fn mode_answer(cfg: &ChildConfig, requested: bool) -> Result<bool, ()> {
+    match (cfg.mode, requested) {
+        (crate::config::Mode::Transport, true) => Ok(true),
+        (crate::config::Mode::Transport, false) => Err(()),
+        (crate::config::Mode::Tunnel, _) => Ok(false),
+    }
+}
+
 pub(crate) fn spi_bytes(spi: u32) -> Vec<u8> {
     spi.to_be_bytes().to_vec()
 }

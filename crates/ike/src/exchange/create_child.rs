@@ -118,6 +118,7 @@ impl Engine {
                     .enumerate()
                     .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi_bytes(spi), true))
                     .collect();
+                inner.extend(super::child::mode_request(&cfg));
                 inner.push(Payload::Sa(props));
                 (Some(cfg), u64::from(spi), tsi, tsr, g)
             }
@@ -319,6 +320,15 @@ impl Engine {
                 };
                 if !ts::is_subset(rtsi, &tsi) || !ts::is_subset(rtsr, &tsr) {
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA", ts_list(rtsi), ts_list(rtsr));
+                    self.send_delete_spis(sa, now, vec![our_spi]);
+                    self.esp_spis.remove(&our_spi);
+                    return true;
+                }
+                if cfg.mode == crate::config::Mode::Transport
+                    && !super::has_notify(inner, NotifyType::USE_TRANSPORT_MODE)
+                {
+                    // RFC 7296 §1.3.1: the peer answered with a tunnel.
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer declined transport mode for CHILD_SA {}; deleting it", cfg.name);
                     self.send_delete_spis(sa, now, vec![our_spi]);
                     self.esp_spis.remove(&our_spi);
                     return true;
@@ -618,6 +628,16 @@ impl Engine {
                 (c, i, r, None)
             }
         };
+        // RFC 7296 §1.3.1 (a rekey keeps the mode: the request asks for it again).
+        let requested = super::has_notify(inner, NotifyType::USE_TRANSPORT_MODE);
+        let Ok(transport) = super::child::mode_answer(&cfg, requested) else {
+            tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: CHILD_SA {} is transport mode but the peer asked for a tunnel; sending NO_PROPOSAL_CHOSEN", sa.cfg.name, sa.id, cfg.name);
+            return refuse(
+                self,
+                sa,
+                Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
+            );
+        };
         let hint = m.ke.and_then(|k| KeId::from_u16(k.group));
         let Some((suite, chosen)) =
             proposal::select(&cfg.esp_proposals, props, Protocol::Esp, hint, false)
@@ -686,14 +706,19 @@ impl Engine {
                 Notify::new(NotifyType::NO_PROPOSAL_CHOSEN, vec![]),
             );
         };
-        let mut out = vec![
-            Payload::Sa(vec![proposal::suite_to_wire(
-                &suite,
-                num,
-                spi_bytes(our_spi),
-            )]),
-            Payload::Nonce(nr.clone()),
-        ];
+        let mut out = Vec::new();
+        if transport {
+            out.push(Payload::Notify(Notify::new(
+                NotifyType::USE_TRANSPORT_MODE,
+                vec![],
+            )));
+        }
+        out.push(Payload::Sa(vec![proposal::suite_to_wire(
+            &suite,
+            num,
+            spi_bytes(our_spi),
+        )]));
+        out.push(Payload::Nonce(nr.clone()));
         out.append(&mut resp);
         out.push(Payload::TsI(TsPayload {
             selectors: remote_ts.clone(),

@@ -163,7 +163,10 @@ pub fn child_sa_config(
     };
     esp::ChildSaConfig {
         id: c.child.0,
-        mode: esp::Mode::Tunnel,
+        mode: match c.mode {
+            ike::Mode::Tunnel => esp::Mode::Tunnel,
+            ike::Mode::Transport => esp::Mode::Transport,
+        },
         local_ts: c.local_ts.clone(),
         remote_ts: c.remote_ts.clone(),
         local: c.local,

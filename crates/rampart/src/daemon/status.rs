@@ -50,6 +50,7 @@ pub fn status(engine: &Engine, dp: &super::datapath::DataPath, now: Instant) -> 
                         },
                         mode: match c.mode {
                             ike::Mode::Tunnel => ChildMode::Tunnel,
+                            ike::Mode::Transport => ChildMode::Transport,
                         },
                         encap: c.encap,
                         spi_in: c.spi_in,
