@@ -73,6 +73,8 @@ pub struct Side {
     pub rampart_daemon_extra: String,
     /// Extra lines for Rampart's `[connections.CONN]` table.
     pub rampart_conn_extra: String,
+    /// Extra lines for Rampart's child table (e.g. `rekey_packets = 40`).
+    pub rampart_child_extra: String,
     /// Extra lines inside strongSwan's `connections.CONN` section.
     pub swanctl_conn_extra: String,
 }
@@ -106,6 +108,7 @@ impl Side {
             start: false,
             rampart_daemon_extra: String::new(),
             rampart_conn_extra: String::new(),
+            rampart_child_extra: String::new(),
             swanctl_conn_extra: String::new(),
         }
     }
@@ -135,6 +138,7 @@ impl Side {
         m.start = false;
         m.rampart_daemon_extra.clear();
         m.rampart_conn_extra.clear();
+        m.rampart_child_extra.clear();
         m.swanctl_conn_extra.clear();
         m
     }
@@ -259,6 +263,7 @@ impl Side {
             self.esp,
             if self.start { "start" } else { "none" }
         );
+        s.push_str(&self.rampart_child_extra);
         match &self.auth {
             Auth::Psk(psk) => {
                 let _ = write!(

@@ -247,3 +247,60 @@ fn rampart_responder_rekeys_child_and_ike_without_loss() {
 fn simultaneous_rekeys_collide_without_loss() {
     scenario("rkb", true, Who::Both);
 }
+
+/// A packet limit (RFC 4301 §4.4.2.1 soft lifetime, `rekey_packets`): the data plane reports it
+/// crossed and the engine rekeys the Child SA with strongSwan, under a ping that loses nothing.
+#[test]
+fn rampart_rekeys_child_by_packet_count_without_loss() {
+    if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
+        return;
+    }
+    let topo = Topology::net2net("rkp");
+    let mut ours = Side::psk(
+        &[addr::GW1_V4],
+        &[addr::GW2_V4],
+        ("gw1.example.org", "gw2.example.org"),
+        (&[addr::LAN1_V4], &[addr::LAN2_V4]),
+        "aes256gcm16-prfsha256-x25519",
+        "aes256gcm16",
+    );
+    let theirs = ours.mirror();
+    ours.start = true;
+    ours.rampart_child_extra = "rekey_packets = 40\nlife_packets = 1000\n".into();
+    let s = start_charon(
+        &topo.gw2,
+        &topo.subdir("gw2"),
+        &theirs,
+        &CharonOptions::default(),
+    );
+    let r = start_rampart(rampart(), &topo.gw1, &topo.subdir("gw1"), &ours, "rkpt");
+    let (a, _) = assert_up(&r, &s, Duration::from_secs(20));
+    let count = 100;
+    let pinger = Pinger::start(
+        &topo.h1,
+        None,
+        addr::H2_V4,
+        count,
+        Duration::from_millis(50),
+    );
+    let res = pinger.finish();
+    let (b, _) = assert_up(&r, &s, Duration::from_secs(10));
+    assert_ne!(
+        a.spi_in,
+        b.spi_in,
+        "no rekey after {count} pings with rekey_packets = 40\n--- Rampart log ---\n{}",
+        r.log()
+    );
+    assert!(
+        s.log().contains("parsed CREATE_CHILD_SA request") && s.log().contains("N(REKEY_SA)"),
+        "strongSwan saw no Child SA rekey:\n{}",
+        s.log()
+    );
+    assert!(
+        res.transmitted == count && res.received == count,
+        "pings lost across the packet-count rekeys:\n{}\n--- Rampart log ---\n{}",
+        res.text,
+        r.log()
+    );
+    drop((r, s));
+}
