@@ -437,6 +437,9 @@ pub enum TsSpec {
 pub enum Mode {
     /// Tunnel mode (RFC 4301 §4.1).
     Tunnel,
+    /// Transport mode (RFC 4301 §4.1, RFC 7296 §1.3.1): host to host, the peers' own
+    /// addresses as selectors.
+    Transport,
 }
 
 /// `start_action`.

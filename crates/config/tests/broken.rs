@@ -294,14 +294,14 @@ fn bad_durations_and_keywords() {
     let text = CONN.replace(
         "remote_addrs = [\"192.0.2.100\"]\n",
         "remote_addrs = [\"192.0.2.100\"]\ndpd_delay = \"30 seconds\"\n",
-    ) + "mode = \"transport\"\nclose_action = \"restart\"\n";
+    ) + "mode = \"beet\"\nclose_action = \"restart\"\n";
     check(
         &text,
         &[
             "rampart.toml:3:13: connections.a.dpd_delay: invalid duration '30 seconds' \
              (allowed: a number of seconds, or a string like \"30s\", \"5m\", \"1h\", \"2d\")",
-            "rampart.toml:14:8: connections.a.children.net.mode: 'transport' is not supported \
-             yet (allowed: tunnel)",
+            "rampart.toml:14:8: connections.a.children.net.mode: unknown value 'beet' \
+             (allowed: tunnel, transport)",
             "rampart.toml:15:16: connections.a.children.net.close_action: unknown value \
              'restart' (allowed: none, start)",
         ],

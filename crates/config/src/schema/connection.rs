@@ -71,8 +71,8 @@ const UNIQUE: &[(&str, Unique)] = &[
     ("keep", Unique::Keep),
     ("never", Unique::Never),
 ];
-const MODES: &[(&str, Mode)] = &[("tunnel", Mode::Tunnel)];
-const MODES_LATER: &[&str] = &["transport"];
+const MODES: &[(&str, Mode)] = &[("tunnel", Mode::Tunnel), ("transport", Mode::Transport)];
+const MODES_LATER: &[&str] = &[];
 const START_ACTIONS: &[(&str, StartAction)] =
     &[("none", StartAction::None), ("start", StartAction::Start)];
 const CLOSE_ACTIONS: &[(&str, CloseAction)] =

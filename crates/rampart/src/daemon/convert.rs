@@ -93,6 +93,7 @@ fn child(c: &config::Child) -> ike::ChildConfig {
         esp_proposals: c.esp_proposals.clone(),
         mode: match c.mode {
             config::Mode::Tunnel => ike::Mode::Tunnel,
+            config::Mode::Transport => ike::Mode::Transport,
         },
         start_action: match c.start_action {
             config::StartAction::None => ike::StartAction::None,

@@ -62,7 +62,14 @@ impl DataPath {
     /// tokio runtime that owns `tun` and `sockets`.
     pub fn start(tun: Arc<Tun>, sockets: Arc<Sockets>, ike: mpsc::Sender<IkeDatagram>) -> Self {
         let dp = Arc::new(DataPlane::new());
-        let raw = Arc::new(RawEsp::open(None));
+        // Our own packets carry a mark that keeps them out of transport mode's capture.
+        let mark = super::routes::OWN_MARK;
+        for s in sockets.sockets() {
+            if let Err(e) = os::raw::set_mark(std::os::fd::AsFd::as_fd(&*s.socket), mark) {
+                tracing::warn!("cannot set SO_MARK on {}: {e}", s.socket.local_addr());
+            }
+        }
+        let raw = Arc::new(RawEsp::open(Some(mark)));
         let mut tasks = Vec::new();
         for q in 0..tun.queues().len() {
             tasks.push(tokio::spawn(tun_worker::run(

@@ -58,6 +58,7 @@ pub fn list_conns(cfg: &config::Config, engine: &Engine, now: Instant) -> ListCo
                     esp_proposals: ch.esp_proposals.iter().map(ToString::to_string).collect(),
                     mode: match ch.mode {
                         config::Mode::Tunnel => ChildMode::Tunnel,
+                        config::Mode::Transport => ChildMode::Transport,
                     },
                     start_action: match ch.start_action {
                         config::StartAction::None => "none",

@@ -402,10 +402,21 @@ impl Daemon {
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
                         self.inbound_seen.insert(c.child.0, 0);
-                        let sink = self.leak_sink(&c);
-                        self.routes
-                            .add_child(c.child.0, c.remote.ip(), &c.local_ts, &c.remote_ts, &sink)
-                            .await
+                        if c.mode == ike::Mode::Transport {
+                            self.routes
+                                .add_transport(c.child.0, c.local.ip(), c.remote.ip());
+                        } else {
+                            let sink = self.leak_sink(&c);
+                            self.routes
+                                .add_child(
+                                    c.child.0,
+                                    c.remote.ip(),
+                                    &c.local_ts,
+                                    &c.remote_ts,
+                                    &sink,
+                                )
+                                .await
+                        }
                     }
                     Err(e) => {
                         tracing::error!(ike_sa = %c.ike_sa, child_sa = %c.child, "cannot install CHILD_SA {}: {e}", c.name)

@@ -94,6 +94,48 @@ pub struct Routes {
     bypass: HashMap<IpAddr, Bypass>,
     /// The peer address each child's bypass is for.
     bypass_of: HashMap<u64, IpAddr>,
+    /// Transport-mode children: the host route into the TUN in [`TRANSPORT_TABLE`] (its
+    /// `ip route` arguments), by child.
+    transport: HashMap<u64, Vec<String>>,
+    /// The `ip rule`s sending unmarked traffic to [`TRANSPORT_TABLE`] are in place (per
+    /// family: IPv4, IPv6).
+    rules: [bool; 2],
+}
+
+/// The firewall mark (`SO_MARK`) on Rampart's own sockets (IKE, ESP in UDP, raw ESP): the
+/// policy-routing rule for transport mode skips marked packets, so they never enter the
+/// TUN device.
+pub const OWN_MARK: u32 = 0x5241_4d50;
+/// The routing table of transport-mode host routes (the peer's address into the TUN).
+pub const TRANSPORT_TABLE: u32 = 0x5241;
+/// The priority of the `ip rule` that consults [`TRANSPORT_TABLE`] (before `main`, 32766).
+const TRANSPORT_RULE_PREF: u32 = 0x5241;
+
+/// Runs `ip ARGS`; the error names the command and what `ip` said.
+fn ip(args: &[String]) -> Result<(), String> {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The name of the interface with index `ifindex` (from /sys/class/net).
+fn ifname(ifindex: u32) -> Option<String> {
+    std::fs::read_dir("/sys/class/net").ok()?.find_map(|e| {
+        let e = e.ok()?;
+        let idx = std::fs::read_to_string(e.path().join("ifindex")).ok()?;
+        (idx.trim().parse::<u32>().ok()? == ifindex)
+            .then(|| e.file_name().to_string_lossy().into_owned())
+    })
 }
 
 impl Routes {
@@ -107,6 +149,109 @@ impl Routes {
             vips: Vec::new(),
             bypass: HashMap::new(),
             bypass_of: HashMap::new(),
+            transport: HashMap::new(),
+            rules: [false; 2],
+        }
+    }
+
+    /// Captures the host's own traffic to `peer` for a transport-mode child (RFC 4301 §4.1,
+    /// host to host): `peer` is routed into the TUN device, from `local`, in
+    /// [`TRANSPORT_TABLE`], which an `ip rule` consults for every packet without Rampart's
+    /// mark [`OWN_MARK`] (so IKE and ESP to the same address go out as before). The TUN device
+    /// gets loose reverse-path filtering: decrypted packets from `peer` arrive on it.
+    pub fn add_transport(&mut self, child: u64, local: IpAddr, peer: IpAddr) {
+        let Some(dev) = ifname(self.ifindex) else {
+            tracing::warn!(
+                child_sa = child,
+                "no TUN device name: transport mode traffic is not captured"
+            );
+            return;
+        };
+        let fam = if peer.is_ipv4() { "-4" } else { "-6" };
+        let slot = usize::from(peer.is_ipv6());
+        if !self.rules.get(slot).copied().unwrap_or(true) {
+            let rule: Vec<String> = [
+                fam,
+                "rule",
+                "add",
+                "pref",
+                &TRANSPORT_RULE_PREF.to_string(),
+                "not",
+                "fwmark",
+                &OWN_MARK.to_string(),
+                "lookup",
+                &TRANSPORT_TABLE.to_string(),
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            match ip(&rule) {
+                Ok(()) => {
+                    if let Some(r) = self.rules.get_mut(slot) {
+                        *r = true;
+                    }
+                }
+                Err(e) => tracing::warn!(child_sa = child, "{e}"),
+            }
+            if peer.is_ipv4() {
+                let knob = format!("/proc/sys/net/ipv4/conf/{dev}/rp_filter");
+                if let Err(e) = std::fs::write(&knob, "2") {
+                    tracing::warn!(child_sa = child, "cannot set {knob}: {e}");
+                }
+            }
+        }
+        let len = if peer.is_ipv4() { 32 } else { 128 };
+        let args: Vec<String> = [
+            fam.to_string(),
+            "route".into(),
+            "replace".into(),
+            format!("{peer}/{len}"),
+            "dev".into(),
+            dev,
+            "src".into(),
+            local.to_string(),
+            "table".into(),
+            TRANSPORT_TABLE.to_string(),
+        ]
+        .into();
+        match ip(&args) {
+            Ok(()) => {
+                tracing::info!(child_sa = child, "route {peer}/{len} via tunnel src {local} (transport mode, table {TRANSPORT_TABLE})");
+                self.transport.insert(child, args);
+            }
+            Err(e) => tracing::warn!(child_sa = child, "{e}"),
+        }
+    }
+
+    /// Undoes [`Routes::add_transport`] for `child` (the route, unless another child routes
+    /// the same peer; the rules when no transport child is left).
+    fn remove_transport(&mut self, child: u64) {
+        let Some(mut args) = self.transport.remove(&child) else {
+            return;
+        };
+        if !self.transport.values().any(|a| a.get(3) == args.get(3)) {
+            if let Some(verb) = args.get_mut(2) {
+                *verb = "del".into();
+            }
+            if let Err(e) = ip(&args) {
+                tracing::warn!(child_sa = child, "{e}");
+            }
+        }
+        if self.transport.is_empty() {
+            for (slot, fam) in ["-4", "-6"].iter().enumerate() {
+                if self.rules.get(slot).copied().unwrap_or(false) {
+                    let rule = [fam.to_string(), "rule".into(), "del".into(), "pref".into()]
+                        .into_iter()
+                        .chain([TRANSPORT_RULE_PREF.to_string()])
+                        .collect::<Vec<_>>();
+                    if let Err(e) = ip(&rule) {
+                        tracing::warn!("{e}");
+                    }
+                    if let Some(r) = self.rules.get_mut(slot) {
+                        *r = false;
+                    }
+                }
+            }
         }
     }
 
@@ -232,6 +377,7 @@ impl Routes {
 
     /// Removes the routes of a child that no other child uses.
     pub async fn remove_child(&mut self, child: u64) {
+        self.remove_transport(child);
         self.remove_bypass(child);
         let Some(routes) = self.by_child.remove(&child) else {
             return;
@@ -307,7 +453,12 @@ impl Routes {
             let len = if a.is_ipv4() { 32 } else { 128 };
             let _ = self.nl.del_address(self.ifindex, a, len).await;
         }
-        let ids: Vec<u64> = self.by_child.keys().copied().collect();
+        let ids: Vec<u64> = self
+            .by_child
+            .keys()
+            .chain(self.transport.keys())
+            .copied()
+            .collect();
         for id in ids {
             self.remove_child(id).await;
         }
