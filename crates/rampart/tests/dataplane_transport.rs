@@ -20,7 +20,7 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
 }
 
-fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, encap: bool) -> String {
+fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, encap: bool, rekey: bool) -> String {
     let (me, peer) = match (gw, v6) {
         (1, false) => (addr::GW1_V4, addr::GW2_V4),
         (_, false) => (addr::GW2_V4, addr::GW1_V4),
@@ -34,6 +34,7 @@ fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, encap: bool) -> String {
     };
     let len = if v6 { 128 } else { 32 };
     let encap = if encap { "encap = true\n" } else { "" };
+    let rekey = if rekey { "rekey_time = \"3s\"\n" } else { "" };
     format!(
         r#"[daemon]
 control_socket = "{sock}"
@@ -55,7 +56,7 @@ local_ts = ["{me}/{len}"]
 remote_ts = ["{peer}/{len}"]
 esp_proposals = ["aes128gcm16"]
 start_action = "{start}"
-
+{rekey}
 [secrets.ike.gws]
 ids = ["gw1.example.org", "gw2.example.org"]
 secret = "dataplane-transport-psk-0123456789"
@@ -75,7 +76,24 @@ fn counter(ns: &Netns, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no packet count: {out}"))
 }
 
+/// The inbound SPI of gw1's installed transport child, once there is one.
+fn child_spi(c: &mut Client) -> Option<u32> {
+    c.list_sas(None).ok()?.ike_sas.iter().find_map(|s| {
+        s.children
+            .iter()
+            .find(|ch| {
+                ch.state == control::ChildSaState::Installed
+                    && ch.mode == control::ChildMode::Transport
+            })
+            .map(|ch| ch.spi_in)
+    })
+}
+
 fn run(prefix: &str, v6: bool, encap: bool) {
+    run_with(prefix, v6, encap, false);
+}
+
+fn run_with(prefix: &str, v6: bool, encap: bool, rekey: bool) {
     if !testbed::require_root_and_tools(testbed::NETNS_TOOLS) {
         return;
     }
@@ -96,24 +114,29 @@ fn run(prefix: &str, v6: bool, encap: bool) {
         bin(),
         &topo.gw2,
         &d2,
-        &conf(2, &d2, &format!("{prefix}2"), v6, encap),
+        &conf(2, &d2, &format!("{prefix}2"), v6, encap, false),
     );
     let mut gw1 = RampartDaemon::start(
         bin(),
         &topo.gw1,
         &d1,
-        &conf(1, &d1, &format!("{prefix}1"), v6, encap),
+        &conf(1, &d1, &format!("{prefix}1"), v6, encap, rekey),
     );
     let mut c = Client::connect(gw1.socket()).unwrap();
+    let mut first = None;
     let up = testbed::wait_until(Duration::from_secs(10), || {
-        c.list_sas(None).unwrap().ike_sas.iter().any(|s| {
-            s.children.iter().any(|ch| {
-                ch.state == control::ChildSaState::Installed
-                    && ch.mode == control::ChildMode::Transport
-            })
-        })
+        first = child_spi(&mut c);
+        first.is_some()
     });
     assert!(up, "no transport Child SA on gw1:\n{}", gw1.log());
+    if rekey {
+        // The child is rekeyed (in transport mode too); the capture stays in place.
+        let rekeyed = testbed::wait_until(Duration::from_secs(10), || {
+            child_spi(&mut c).is_some_and(|s| Some(s) != first)
+        });
+        assert!(rekeyed, "no rekey:\n{}", gw1.log());
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let peer = if v6 { addr::GW2_V6 } else { addr::GW2_V4 };
     let before = counter(&topo.gw2, "sealed");
     assert!(
@@ -145,4 +168,9 @@ fn transport_ipv6_raw() {
 #[test]
 fn transport_ipv4_udp() {
     run("dtu4", false, true);
+}
+
+#[test]
+fn transport_ipv4_after_rekey() {
+    run_with("dtk4", false, false, true);
 }
