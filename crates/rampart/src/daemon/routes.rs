@@ -4,6 +4,13 @@
 //! as its two halves, so the default route stays; when a selector covers the peer's own
 //! address, that address first gets a host route via the route it had before (`ip route get`),
 //! so IKE and ESP to the peer never enter the tunnel (docs/config.md "Road warriors").
+//!
+//! Transport mode (RFC 4301 §4.1, host to host) routes the peer's own address instead, and
+//! only for the host's traffic: a host route into the TUN in [`TRANSPORT_TABLE`], consulted
+//! by an `ip rule` for every packet without [`OWN_MARK`], the `SO_MARK` of Rampart's IKE and
+//! ESP sockets (so those still leave by the main table). Loose reverse-path filtering on the
+//! TUN device lets decrypted packets from the peer in. Not followed yet: a MOBIKE address
+//! change of a transport child (the route keeps the old addresses).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
