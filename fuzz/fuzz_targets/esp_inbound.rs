@@ -7,6 +7,10 @@
 //!   §3.3.2.1); sealed packets use high half 0, what a fresh window infers;
 //! - bit 5: the outer header arrived marked CE (RFC 6040 decapsulation rewrites the inner ECN
 //!   field or drops the packet), so only lengths are compared;
+//! - bit 6: the SA is in transport mode (RFC 4303 §3.1.1): any Next Header is a payload
+//!   protocol and an IPv4 header is rebuilt in front of the payload (20 bytes); with bit 7 as
+//!   well the SA is UDP-encapsulated and a TCP/UDP checksum is recomputed (RFC 3948 §3.1.2),
+//!   so only lengths are compared;
 //! - bit 2 ("seal"): bytes 1..5 are a sequence number and the rest is ESP *plaintext*
 //!   (`inner | padding | Pad Length | Next Header`, zero-extended to the cipher's alignment),
 //!   sealed here with the SA's keys, so trailer parsing, Next Header and the inner-packet and
@@ -14,7 +18,7 @@
 //! - otherwise the rest is fed as received, with bit 3 overwriting its first four bytes with
 //!   the SA's SPI so that lookups succeed and ICV/replay/length paths are exercised.
 //!
-//! Checked properties: no panic; raw input never passes (no forged ICV); accepted output is a
+//! Checked properties (tunnel and transport mode): no panic; raw input never passes (no forged ICV); accepted output is a
 //! prefix of the sealed plaintext; `out` is empty after every drop.
 #![no_main]
 
@@ -55,15 +59,21 @@ fn data_plane(suite: u8) -> Option<DataPlane> {
     let d = DataPlane::with_rng(Box::new(crypto::DeterministicRandom::new(0)));
     d.install_child(ChildSaConfig {
         id: 1,
-        mode: Mode::Tunnel,
+        mode: if suite & 64 != 0 {
+            Mode::Transport
+        } else {
+            Mode::Tunnel
+        },
         local_ts: vec!["0.0.0.0/0".parse().ok()?, "::/0".parse().ok()?],
         remote_ts: vec![
             "198.51.100.0/24".parse().ok()?,
+            "192.0.2.2/32".parse().ok()?,
             "2001:db8::/32[udp/1000-2000]".parse().ok()?,
         ],
         local: "192.0.2.1:4500".parse().ok()?,
         remote: "192.0.2.2:4500".parse().ok()?,
-        encap: true,
+        // Tunnel mode: always (as before); transport mode: bit 7.
+        encap: suite & 64 == 0 || suite & 128 != 0,
         inbound: keys(suite, SPI),
         outbound: keys(suite, 0x1000),
         replay_window: 64,
@@ -148,7 +158,17 @@ fuzz_target!(|data: &[u8]| {
         {
             Ok(inb) => {
                 assert_eq!(inb.len, out.len());
-                if outer_tos == 0 {
+                if mode & 64 != 0 {
+                    // Transport: a 20-byte IPv4 header, then (a prefix of) the sealed payload
+                    // (the plaintext zero-extended to the alignment, as `seal` did).
+                    let body = out.get(20..).unwrap_or_default();
+                    let mut sealed = plaintext.to_vec();
+                    sealed.resize(plaintext.len().max(body.len()), 0);
+                    assert!(out.len() >= 20 && body.len() <= plaintext.len() + 16);
+                    if mode & 128 == 0 {
+                        assert!(sealed.starts_with(body), "output is not the payload");
+                    }
+                } else if outer_tos == 0 {
                     assert!(
                         plaintext.starts_with(&out),
                         "output is not the sealed inner packet"
