@@ -47,7 +47,7 @@ id = "carol.example.org"                       # "%any" accepts any identity tha
 local_ts = ["203.0.113.0/24"]                  # selectors; "dynamic" = our outer address
 remote_ts = ["198.51.100.0/25"]                # "dynamic" = peer's outer address
 esp_proposals = ["aes256gcm16", "aes128gcm16", "aes128-sha256"]
-mode = "tunnel"                                # tunnel (transport later)
+mode = "tunnel"                                # tunnel | transport (host to host, RFC 7296 §1.3.1)
 start_action = "start"                         # none | start  (trap later)
 close_action = "none"                          # none | start (re-initiate when the peer deletes)
 rekey_time = "1h"                              # rekey the Child SA (0 = never)
