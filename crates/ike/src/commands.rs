@@ -291,11 +291,11 @@ impl Engine {
             return;
         }
         let children: std::collections::HashSet<ChildSaId> = children.iter().copied().collect();
-        for sa in self.sas.values_mut() {
+        self.sas.for_each_mut(|sa| {
             if sa.children.iter().any(|c| children.contains(&c.id)) && sa.last_received < now {
                 sa.last_received = now;
             }
-        }
+        });
     }
 
     fn sa_of_child(&self, child: ChildSaId) -> Option<IkeSaId> {
@@ -310,7 +310,7 @@ impl Engine {
     #[doc(hidden)]
     pub fn forget_child_for_testing(&mut self, child: ChildSaId) {
         if let Some(id) = self.sa_of_child(child) {
-            if let Some(sa) = self.sas.get_mut(&id) {
+            if let Some(mut sa) = self.sas.get_mut(&id) {
                 sa.children.retain(|c| c.id != child);
             }
         }

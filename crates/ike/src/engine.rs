@@ -81,7 +81,7 @@ pub struct Engine {
     pub(crate) rng: Box<dyn Random>,
     /// Boxed: an `IkeSa` is ~1.7 KiB, and B-tree nodes hold values inline with up to half of
     /// their 11 slots empty.
-    pub(crate) sas: BTreeMap<IkeSaId, Box<IkeSa>>,
+    pub(crate) sas: crate::sa_table::SaTable,
     /// Our IKE SPI → SA.
     pub(crate) by_spi: HashMap<u64, IkeSaId>,
     /// (peer, SPIi) → SA, for retransmitted IKE_SA_INIT requests (responder).
@@ -131,7 +131,7 @@ impl Engine {
             conns: conns.into_iter().map(Arc::new).collect(),
             creds,
             rng,
-            sas: BTreeMap::new(),
+            sas: crate::sa_table::SaTable::default(),
             by_spi: HashMap::new(),
             half_open: HashMap::new(),
             esp_spis: HashSet::new(),
@@ -206,45 +206,20 @@ impl Engine {
         self.events.pop_front()
     }
 
-    /// When `handle_timeout` should next be called.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sas
-            .values()
-            .filter_map(|sa| self.sa_deadline(sa))
-            .min()
+    /// Test support: whether the deadline index agrees with every SA's own deadlines (a
+    /// stale index would delay a retransmission or a rekey). Not for production use.
+    #[doc(hidden)]
+    pub fn deadline_index_is_consistent_for_testing(&self) -> bool {
+        self.sas.index_is_consistent()
     }
 
-    fn sa_deadline(&self, sa: &IkeSa) -> Option<Instant> {
-        // Called for every SA on every poll: no allocation.
-        let min = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let mut d = sa.outstanding.as_ref().map(|(_, o)| o.deadline);
-        d = min(d, sa.half_open_deadline);
-        d = min(d, sa.keepalive_deadline);
-        if sa.state == IkeState::Established && sa.rekeyed_to.is_none() {
-            d = min(d, sa.rekey_at);
-            for c in sa
-                .children
-                .iter()
-                .filter(|c| c.state == ChildState::Installed)
-            {
-                d = min(d, c.expire_at);
-                if c.successor.is_none() {
-                    d = min(d, c.rekey_at);
-                }
-            }
-        }
-        min(d, self.dpd_due(sa))
+    /// When `handle_timeout` should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sas.next_deadline()
     }
 
     pub(crate) fn dpd_due(&self, sa: &IkeSa) -> Option<Instant> {
-        let delay = sa.cfg.dpd_delay;
-        if sa.state != IkeState::Established || delay.is_zero() || sa.outstanding.is_some() {
-            return None;
-        }
-        Some(sa.last_received + delay)
+        crate::sa_table::dpd_due(sa)
     }
 
     pub(crate) fn alloc_sa_id(&mut self) -> IkeSaId {
@@ -581,7 +556,7 @@ impl Engine {
         let h = self.peer_hash(peer);
         self.by_peer
             .range((h, IkeSaId(0))..=(h, IkeSaId(u64::MAX)))
-            .filter_map(|(_, id)| self.sas.get(id).map(|b| b.as_ref()))
+            .filter_map(|(_, id)| self.sas.get(id))
     }
 
     /// Removes an SA and its index entries (no events: callers report).

@@ -27,6 +27,7 @@ mod nat;
 mod proposal;
 mod retransmit;
 mod sa;
+mod sa_table;
 mod timers;
 mod ts;
 

@@ -10,7 +10,8 @@ use crate::sa::{ChildState, CreateKind, IkeSa, IkeState, RequestKind};
 impl Engine {
     /// Runs timers: retransmissions, half-open expiry, liveness checks, NAT keepalives.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let ids: Vec<IkeSaId> = self.sas.keys().copied().collect();
+        // Only the SAs with a deadline now or earlier (SaTable keeps them indexed).
+        let ids: Vec<IkeSaId> = self.sas.due_by(now);
         for id in ids {
             let Some(mut sa) = self.sas.remove(&id) else {
                 continue;

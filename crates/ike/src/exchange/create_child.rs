@@ -277,11 +277,15 @@ impl Engine {
                         if let Some(coll) = other {
                             // We won: the children move from the peer's new SA to ours.
                             tracing::info!(ike_sa = %id, "IKE_SA {name}[{id}]: rekey collision won");
-                            if let Some(theirs) = self.sas.get_mut(&IkeSaId(coll.created)) {
-                                let moved: Vec<_> = theirs.children.drain(..).collect();
-                                let vips = std::mem::take(&mut theirs.remote_vips);
-                                theirs.rekeyed_to = Some(new_id);
-                                if let Some(ours) = self.sas.get_mut(&new_id) {
+                            let taken =
+                                self.sas.get_mut(&IkeSaId(coll.created)).map(|mut theirs| {
+                                    let moved: Vec<_> = theirs.children.drain(..).collect();
+                                    let vips = std::mem::take(&mut theirs.remote_vips);
+                                    theirs.rekeyed_to = Some(new_id);
+                                    (moved, vips)
+                                });
+                            if let Some((moved, vips)) = taken {
+                                if let Some(mut ours) = self.sas.get_mut(&new_id) {
                                     ours.children.extend(moved);
                                     ours.remote_vips = vips;
                                 }
@@ -289,7 +293,7 @@ impl Engine {
                         } else {
                             let moved: Vec<_> = sa.children.drain(..).collect();
                             let vips = std::mem::take(&mut sa.remote_vips);
-                            if let Some(ours) = self.sas.get_mut(&new_id) {
+                            if let Some(mut ours) = self.sas.get_mut(&new_id) {
                                 ours.children.extend(moved);
                                 ours.remote_vips = vips;
                             }
@@ -847,7 +851,7 @@ impl Engine {
         // The children move to the new SA now; the peer deletes the old one.
         let moved: Vec<_> = sa.children.drain(..).collect();
         let vips = std::mem::take(&mut sa.remote_vips);
-        if let Some(n) = self.sas.get_mut(&new_id) {
+        if let Some(mut n) = self.sas.get_mut(&new_id) {
             n.children.extend(moved);
             n.remote_vips = vips;
         }

@@ -201,6 +201,11 @@ impl Sim {
     pub fn run_for(&mut self, limit: Duration) {
         let end = self.now + limit;
         loop {
+            assert!(
+                self.a.deadline_index_is_consistent_for_testing()
+                    && self.b.deadline_index_is_consistent_for_testing(),
+                "an engine's deadline index is stale"
+            );
             let mut moved = false;
             while let Some(t) = self.a.poll_transmit() {
                 self.deliver('a', t);
