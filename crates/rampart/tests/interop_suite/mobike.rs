@@ -24,37 +24,59 @@ struct Move {
     prefix_len: u8,
 }
 
-fn roam(prefix: &str, m: Move) {
-    if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
-        return;
+/// The hosts behind gw1 and gw2 (h1, h2) in `family`.
+fn hosts(family: Family) -> (&'static str, &'static str) {
+    match family {
+        Family::V4 => (addr::H1_V4, addr::H2_V4),
+        Family::V6 => (addr::H1_V6, addr::H2_V6),
     }
-    let topo = Topology::net2net(prefix);
-    let mut cap = Capture::start(&topo.gw1, OUTER_IF, &topo.dir().path().join("outer.pcap"));
-    let (gw1, lan1, lan2, h1, h2) = match m.family {
-        Family::V4 => (
-            addr::GW1_V4,
-            addr::LAN1_V4,
-            addr::LAN2_V4,
-            addr::H1_V4,
-            addr::H2_V4,
-        ),
-        Family::V6 => (
-            addr::GW1_V6,
-            addr::LAN1_V6,
-            addr::LAN2_V6,
-            addr::H1_V6,
-            addr::H2_V6,
-        ),
+}
+
+/// gw1's side: its fixed address, any peer address, PSK, lan1 <-> lan2.
+fn gw1_side(family: Family) -> Side {
+    let (gw1, lan1, lan2) = match family {
+        Family::V4 => (addr::GW1_V4, addr::LAN1_V4, addr::LAN2_V4),
+        Family::V6 => (addr::GW1_V6, addr::LAN1_V6, addr::LAN2_V6),
     };
-    // Rampart on gw1 accepts the road warrior from any address.
-    let ours = Side::psk(
+    Side::psk(
         &[gw1],
         &["%any"],
         ("gw1.example.org", "gw2.example.org"),
         (&[lan1], &[lan2]),
         "aes256gcm16-prfsha256-x25519",
         "aes256gcm16",
+    )
+}
+
+/// gw2 moves: the new address first (so the route to gw1 stays), then the old one goes;
+/// promote_secondaries keeps the new address of the same subnet when the old one is deleted.
+fn move_gw2(topo: &Topology, m: &Move) {
+    topo.gw2
+        .sysctl("net.ipv4.conf.all.promote_secondaries", "1");
+    topo.gw2.sysctl(
+        &format!("net.ipv4.conf.{OUTER_IF}.promote_secondaries"),
+        "1",
     );
+    topo.gw2
+        .add_addr(OUTER_IF, &format!("{}/{}", m.new, m.prefix_len));
+    topo.gw2.ip(&[
+        "addr",
+        "del",
+        &format!("{}/{}", m.old, m.prefix_len),
+        "dev",
+        OUTER_IF,
+    ]);
+}
+
+fn roam(prefix: &str, m: Move) {
+    if !testbed::require_root_and_tools(testbed::STRONGSWAN_TOOLS) {
+        return;
+    }
+    let topo = Topology::net2net(prefix);
+    let mut cap = Capture::start(&topo.gw1, OUTER_IF, &topo.dir().path().join("outer.pcap"));
+    let (h1, h2) = hosts(m.family);
+    // Rampart on gw1 accepts the road warrior from any address.
+    let ours = gw1_side(m.family);
     // strongSwan on gw2: any local address, MOBIKE on (its default, said explicitly).
     let mut theirs = ours.mirror();
     theirs.mobike = Some(true);
@@ -96,23 +118,7 @@ fn roam(prefix: &str, m: Move) {
         );
     }
 
-    // The move: the new address first (so the route to gw1 stays), then the old one goes.
-    // promote_secondaries keeps the new address of the same subnet when the old one is deleted.
-    topo.gw2
-        .sysctl("net.ipv4.conf.all.promote_secondaries", "1");
-    topo.gw2.sysctl(
-        &format!("net.ipv4.conf.{OUTER_IF}.promote_secondaries"),
-        "1",
-    );
-    topo.gw2
-        .add_addr(OUTER_IF, &format!("{}/{}", m.new, m.prefix_len));
-    topo.gw2.ip(&[
-        "addr",
-        "del",
-        &format!("{}/{}", m.old, m.prefix_len),
-        "dev",
-        OUTER_IF,
-    ]);
+    move_gw2(&topo, &m);
 
     let mut now = before.clone();
     let moved = testbed::wait_until(Duration::from_secs(20), || {
@@ -231,31 +237,9 @@ fn rampart_roams(prefix: &str, m: Move) {
     }
     let topo = Topology::net2net(prefix);
     let mut cap = Capture::start(&topo.gw1, OUTER_IF, &topo.dir().path().join("outer.pcap"));
-    let (gw1, lan1, lan2, h1, h2) = match m.family {
-        Family::V4 => (
-            addr::GW1_V4,
-            addr::LAN1_V4,
-            addr::LAN2_V4,
-            addr::H1_V4,
-            addr::H2_V4,
-        ),
-        Family::V6 => (
-            addr::GW1_V6,
-            addr::LAN1_V6,
-            addr::LAN2_V6,
-            addr::H1_V6,
-            addr::H2_V6,
-        ),
-    };
+    let (h1, h2) = hosts(m.family);
     // strongSwan on gw1 accepts the initiator from any address (MOBIKE is its default).
-    let theirs = Side::psk(
-        &[gw1],
-        &["%any"],
-        ("gw1.example.org", "gw2.example.org"),
-        (&[lan1], &[lan2]),
-        "aes256gcm16-prfsha256-x25519",
-        "aes256gcm16",
-    );
+    let theirs = gw1_side(m.family);
     // Rampart on gw2: no fixed local address, MOBIKE on.
     let mut ours = theirs.mirror();
     ours.mobike = Some(true);
@@ -293,21 +277,7 @@ fn rampart_roams(prefix: &str, m: Move) {
         );
     }
 
-    topo.gw2
-        .sysctl("net.ipv4.conf.all.promote_secondaries", "1");
-    topo.gw2.sysctl(
-        &format!("net.ipv4.conf.{OUTER_IF}.promote_secondaries"),
-        "1",
-    );
-    topo.gw2
-        .add_addr(OUTER_IF, &format!("{}/{}", m.new, m.prefix_len));
-    topo.gw2.ip(&[
-        "addr",
-        "del",
-        &format!("{}/{}", m.old, m.prefix_len),
-        "dev",
-        OUTER_IF,
-    ]);
+    move_gw2(&topo, &m);
 
     let mut swan = Vec::new();
     let moved = testbed::wait_until(Duration::from_secs(20), || {
