@@ -10,8 +10,10 @@
 //!   (RFC 3542 §3); the destination comes from `IPV6_PKTINFO` (RFC 3542 §6.1), the source from
 //!   the socket address, and [`RawRecv::header`] is empty.
 //!
-//! Sending never includes an IP header (no `IP_HDRINCL`): the kernel writes it, with the given
+//! [`RawSocket::send`] never includes an IP header: the kernel writes it, with the given
 //! source address (an `IP_PKTINFO` / `IPV6_PKTINFO` control message, as for the UDP sockets).
+//! [`RawSocket::send_ipv4_packet`] sends a whole IPv4 packet (`IP_HDRINCL`), for AH, whose ICV
+//! covers the Identification field.
 //!
 //! A raw socket sees every packet of its protocol that reaches the host, whatever the
 //! destination address; the data plane keeps those with an SPI it knows. On a kernel without
@@ -63,6 +65,9 @@ pub struct RawSocket {
     fd: AsyncFd<Socket>,
     v6: bool,
     protocol: u8,
+    /// `IP_HDRINCL` is on: every send carries its own IPv4 header
+    /// ([`RawSocket::send_ipv4_packet`]; set on first use, never cleared).
+    header_included: std::sync::atomic::AtomicBool,
 }
 
 impl RawSocket {
@@ -99,7 +104,12 @@ impl RawSocket {
         // SAFETY: `Socket` owns its descriptor, which stays open and the same for as long as the
         // `AsyncFd` holds it: nothing here replaces or closes it (`get_mut` is never used).
         let fd = unsafe { AsyncFd::register(socket) }?;
-        Ok(Self { fd, v6, protocol })
+        Ok(Self {
+            fd,
+            v6,
+            protocol,
+            header_included: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     /// Whether this is the IPv6 socket.
@@ -139,6 +149,37 @@ impl RawSocket {
         self.fd
             .async_io(Interest::WRITABLE, |s| {
                 sys::sendmsg(s.as_fd(), payload, &to, control.prefix(len))
+            })
+            .await
+    }
+
+    /// Sends a whole IPv4 packet, IP header included, as written (`IP_HDRINCL`, raw(7)): AH's
+    /// ICV covers the header's Identification field (RFC 4302 §3.3.3.1.1.1), which the kernel
+    /// would choose itself otherwise. The kernel still fills in the header checksum and the
+    /// total length, and the Identification only when it is zero. The destination is the
+    /// header's. IPv4 sockets only ([`io::ErrorKind::InvalidInput`] otherwise).
+    pub async fn send_ipv4_packet(&self, packet: &[u8]) -> io::Result<usize> {
+        let dst = match (self.v6, parse_ipv4(packet)) {
+            (false, Some((_, dst, _, _, _))) => dst,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not an IPv4 packet for an IPv4 raw socket",
+                ))
+            }
+        };
+        if !self
+            .header_included
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            sys::setsockopt_int(self.as_fd(), libc::IPPROTO_IP, libc::IP_HDRINCL, 1)?;
+            self.header_included
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let to = SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0));
+        self.fd
+            .async_io(Interest::WRITABLE, |s| {
+                sys::sendmsg(s.as_fd(), packet, &to, &[])
             })
             .await
     }
@@ -324,6 +365,61 @@ mod tests {
                         .await
                         .is_err());
                 }
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// An AH socket sends a whole IPv4 packet as written: the receiver sees our Identification
+    /// (which AH's ICV covers), our source and destination; the kernel fixes the checksum.
+    #[test]
+    fn whole_ipv4_packet_keeps_its_identification() {
+        if sys::geteuid() != 0 {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "needs root under CI"
+            );
+            eprintln!("skipped: needs root");
+            return;
+        }
+        std::thread::spawn(|| {
+            crate::netns::unshare_thread_netns().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let nl = crate::Netlink::new().unwrap();
+                nl.set_link_up(crate::netns::LOOPBACK_IFINDEX)
+                    .await
+                    .unwrap();
+                let s = RawSocket::open(false, IPPROTO_AH, 1 << 20).unwrap();
+                let mut pkt = vec![0u8; 20];
+                pkt[0] = 0x45;
+                pkt[2..4].copy_from_slice(&32u16.to_be_bytes());
+                pkt[4..6].copy_from_slice(&0x5241u16.to_be_bytes());
+                pkt[8] = 64;
+                pkt[9] = IPPROTO_AH;
+                pkt[12..16].copy_from_slice(&[127, 0, 0, 1]);
+                pkt[16..20].copy_from_slice(&[127, 0, 0, 1]);
+                pkt.extend_from_slice(&[4, 1, 0, 0, 0, 0, 0x10, 1, 0, 0, 0, 1]);
+                assert_eq!(s.send_ipv4_packet(&pkt).await.unwrap(), 32);
+                let mut buf = vec![0u8; 2048];
+                let r = tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let got = &buf[..r.payload.end];
+                assert_eq!(got.len(), 32);
+                assert_eq!(&got[4..6], &pkt[4..6], "Identification kept");
+                assert_eq!(&got[12..20], &pkt[12..20]);
+                assert_eq!(&got[20..], &pkt[20..]);
+                assert_ne!(&got[10..12], &[0, 0], "checksum filled in");
+                // Not an IPv4 packet, and an IPv6 socket: refused.
+                assert!(s.send_ipv4_packet(&pkt[20..]).await.is_err());
+                let s6 = RawSocket::open(true, IPPROTO_AH, 1 << 20).unwrap();
+                assert!(s6.send_ipv4_packet(&pkt).await.is_err());
             });
         })
         .join()
