@@ -1,6 +1,7 @@
 //! Ancillary data ("control messages") for `recvmsg(2)`/`sendmsg(2)`: the packet-information
 //! options `IP_PKTINFO` (ip(7)) and `IPV6_PKTINFO` (RFC 3542 §6.1) that carry a datagram's local
-//! address.
+//! address, the IP header's TOS / Traffic Class (`IP_TOS`, ip(7); `IPV6_TCLASS`, RFC 3542 §6.5)
+//! and UDP GSO/GRO sizes (udp(7)).
 //!
 //! The layout follows the `CMSG_*` rules of RFC 3542 §20.3 as Linux implements them: each message
 //! is a `cmsghdr` followed by its data at `CMSG_LEN(0)`, and the next message starts at the
@@ -165,6 +166,43 @@ pub(crate) fn parse_gro(control: &[u8]) -> Option<usize> {
         }
         _ => None,
     })
+}
+
+/// Finds the TOS / Traffic Class of the received datagram's IP header: the `IP_TOS` message
+/// that `IP_RECVTOS` asks for (ip(7): one byte) or the `IPV6_TCLASS` message that
+/// `IPV6_RECVTCLASS` asks for (RFC 3542 §6.5: an `int`). The whole octet — DSCP and ECN field
+/// (RFC 2474 §3, RFC 3168 §5).
+pub(crate) fn parse_tos(control: &[u8]) -> Option<u8> {
+    Cmsgs {
+        buf: control,
+        off: 0,
+    }
+    .find_map(|m| match (m.level, m.kind) {
+        (libc::IPPROTO_IP, libc::IP_TOS) => m.data.first().copied(),
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
+            let v: [u8; 4] = m.data.get(0..4)?.try_into().ok()?;
+            u8::try_from(i32::from_ne_bytes(v)).ok()
+        }
+        _ => None,
+    })
+}
+
+/// Appends the message that makes one `sendmsg(2)` send its datagram(s) with `tos` as the IP
+/// header's TOS (`IP_TOS`, ip(7)) or Traffic Class (`IPV6_TCLASS`, RFC 3542 §6.5), each an
+/// `int`, after the `used` bytes already in `buf`. Returns the new length used.
+pub(crate) fn push_tos(buf: &mut CmsgBuf, used: usize, v6: bool, tos: u8) -> Option<usize> {
+    let (level, kind) = if v6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_TOS)
+    };
+    push(
+        buf.as_mut_slice(),
+        used,
+        level,
+        kind,
+        &libc::c_int::from(tos).to_ne_bytes(),
+    )
 }
 
 /// Appends the `UDP_SEGMENT` message (udp(7), UDP GSO) that makes one `sendmsg(2)` send its
@@ -354,6 +392,50 @@ mod tests {
         assert_eq!(parse_gro(buf.prefix(used)), None);
         // Truncated data is ignored.
         assert_eq!(parse_gro(rx.prefix(n - 8)), None);
+    }
+
+    #[test]
+    fn tos_roundtrip_v4_and_v6() {
+        for (v6, tos) in [(false, 0xb8u8), (true, 0xb8), (false, 0x03), (true, 0xff)] {
+            let mut buf = CmsgBuf::new();
+            let src = if v6 {
+                IpAddr::V6(Ipv6Addr::LOCALHOST)
+            } else {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            };
+            let used = write_src_pktinfo(&mut buf, src).unwrap();
+            let used = push_udp_segment(&mut buf, used, 1400).unwrap();
+            let used = push_tos(&mut buf, used, v6, tos).unwrap();
+            assert_eq!(parse_tos(buf.prefix(used)), Some(tos), "v6 {v6}");
+            assert_eq!(parse_gro(buf.prefix(used)), None);
+            // Cut into the last message: not found, no panic.
+            for cut in 0..used {
+                assert_ne!(parse_tos(buf.prefix(cut)), Some(tos ^ 1));
+            }
+            assert_eq!(parse_tos(buf.prefix(used - 8)), None);
+        }
+        // The kernel hands IPv4's IP_TOS over as a single byte (ip(7)).
+        let mut rx = CmsgBuf::new();
+        let n = push(
+            rx.as_mut_slice(),
+            0,
+            libc::IPPROTO_IP,
+            libc::IP_TOS,
+            &[0x2e],
+        )
+        .unwrap();
+        assert_eq!(parse_tos(rx.prefix(n)), Some(0x2e));
+        // An IPV6_TCLASS outside 0..=255 is not a Traffic Class.
+        let n = push(
+            rx.as_mut_slice(),
+            0,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_TCLASS,
+            &(-1i32).to_ne_bytes(),
+        )
+        .unwrap();
+        assert_eq!(parse_tos(rx.prefix(n)), None);
+        assert_eq!(parse_tos(&[]), None);
     }
 
     #[test]

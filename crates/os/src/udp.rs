@@ -7,7 +7,12 @@
 //!   a wildcard address needs it: the IKE engine hashes that address into NAT_DETECTION_
 //!   DESTINATION_IP (RFC 7296 §2.23) and must answer from it;
 //! - a datagram can be sent from an explicit *source* address (an `IP_PKTINFO` / `IPV6_PKTINFO`
-//!   control message), so a reply leaves from the address the request came to.
+//!   control message), so a reply leaves from the address the request came to;
+//! - the IP header's TOS / Traffic Class octet (DSCP and ECN, RFC 2474 §3, RFC 3168 §5) is set
+//!   per send ([`UdpSocket::send_segments_tos`]: an `IP_TOS` / `IPV6_TCLASS` control message,
+//!   RFC 3542 §6.5) and reported per receive ([`RecvMeta::tos`]: `IP_RECVTOS` /
+//!   `IPV6_RECVTCLASS`), so ESP in UDP can carry the tunnel's ECN and DSCP (RFC 6040 §4,
+//!   RFC 2983 §3).
 //!
 //! Batching (udp(7)): with [`UdpOptions::gro`] (the default) the kernel may hand one `recv` several
 //! datagrams of one flow coalesced (UDP GRO): [`RecvMeta::stride`] is then the size of each, the
@@ -83,6 +88,10 @@ pub struct RecvMeta {
     /// `stride` bytes long except the last (which may be shorter); `stride == len` for a
     /// single datagram.
     pub stride: usize,
+    /// The TOS (IPv4) / Traffic Class (IPv6) octet of the datagram's IP header: DSCP and ECN
+    /// field (0 if the kernel gave none). The kernel coalesces (GRO) only datagrams whose
+    /// headers agree on it, so it holds for every segment.
+    pub tos: u8,
 }
 
 impl RecvMeta {
@@ -114,8 +123,8 @@ impl UdpSocket {
     /// (port 0 picks a free port).
     ///
     /// Sets `SO_REUSEADDR`, `IPV6_V6ONLY` on IPv6 (an IPv6 socket never sees IPv4 traffic; bind
-    /// `0.0.0.0` separately), asks for packet information on every datagram and sizes the
-    /// buffers as `opts` says. Must be called inside a tokio runtime with I/O enabled.
+    /// `0.0.0.0` separately), asks for packet information and the TOS / Traffic Class on every
+    /// datagram and sizes the buffers as `opts` says. Must be called inside a tokio runtime with I/O enabled.
     ///
     /// Binding ports below 1024 needs `CAP_NET_BIND_SERVICE`; forcing buffer sizes past the
     /// sysctl limits needs `CAP_NET_ADMIN` (without it the limits apply, silently).
@@ -134,8 +143,10 @@ impl UdpSocket {
                 libc::IPV6_RECVPKTINFO,
                 1,
             )?;
+            sys::setsockopt_int(socket.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVTCLASS, 1)?;
         } else {
             sys::setsockopt_int(socket.as_fd(), libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+            sys::setsockopt_int(socket.as_fd(), libc::IPPROTO_IP, libc::IP_RECVTOS, 1)?;
         }
         force_buffer(
             socket.as_fd(),
@@ -201,7 +212,18 @@ impl UdpSocket {
         src: Option<IpAddr>,
         dst: SocketAddr,
     ) -> io::Result<usize> {
-        let (control, control_len) = self.control_for(src, dst)?;
+        self.send_tos(buf, src, dst, 0).await
+    }
+
+    /// [`UdpSocket::send`] with `tos` as the TOS / Traffic Class (0: the socket's default, 0).
+    async fn send_tos(
+        &self,
+        buf: &[u8],
+        src: Option<IpAddr>,
+        dst: SocketAddr,
+        tos: u8,
+    ) -> io::Result<usize> {
+        let (control, control_len) = self.control_for(src, dst, tos)?;
         let dst = SockAddr::from(dst);
         self.fd
             .async_io(Interest::WRITABLE, |s| {
@@ -213,7 +235,7 @@ impl UdpSocket {
     /// Like [`UdpSocket::send`] but never waits: [`io::ErrorKind::WouldBlock`] when the send
     /// buffer is full.
     pub fn try_send(&self, buf: &[u8], src: Option<IpAddr>, dst: SocketAddr) -> io::Result<usize> {
-        let (control, control_len) = self.control_for(src, dst)?;
+        let (control, control_len) = self.control_for(src, dst, 0)?;
         let dst = SockAddr::from(dst);
         self.fd.try_io(Interest::WRITABLE, |s| {
             sys::sendmsg(s.as_fd(), buf, &dst, control.prefix(control_len))
@@ -231,9 +253,24 @@ impl UdpSocket {
         src: Option<IpAddr>,
         dst: SocketAddr,
     ) -> io::Result<usize> {
+        self.send_segments_tos(buf, segment, src, dst, 0).await
+    }
+
+    /// [`UdpSocket::send_segments`] with `tos` as the TOS (IPv4) / Traffic Class (IPv6) octet of
+    /// every datagram's IP header (an `IP_TOS` / `IPV6_TCLASS` control message on the same
+    /// system call, RFC 3542 §6.5; none for 0, the socket's default). ESP in UDP passes
+    /// `esp::Outbound::tos` here: the tunnel's ECN (RFC 6040 §4.1) and DSCP (RFC 2983 §3).
+    pub async fn send_segments_tos(
+        &self,
+        buf: &[u8],
+        segment: usize,
+        src: Option<IpAddr>,
+        dst: SocketAddr,
+        tos: u8,
+    ) -> io::Result<usize> {
         let segment = segment.max(1);
         if buf.len() <= segment {
-            return self.send(buf, src, dst).await;
+            return self.send_tos(buf, src, dst, tos).await;
         }
         if buf.len() > MAX_GSO_BYTES || buf.len().div_ceil(segment) > MAX_GSO_SEGMENTS {
             return Err(io::Error::new(
@@ -244,7 +281,7 @@ impl UdpSocket {
         if self.gso.load(Ordering::Relaxed) {
             let size = u16::try_from(segment)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too big"))?;
-            let (mut control, used) = self.control_for(src, dst)?;
+            let (mut control, used) = self.control_for(src, dst, tos)?;
             let used = cmsg::push_udp_segment(&mut control, used, size)
                 .ok_or_else(|| io::Error::other("control buffer too small for UDP_SEGMENT"))?;
             let to = SockAddr::from(dst);
@@ -266,7 +303,7 @@ impl UdpSocket {
         }
         let mut total = 0;
         for d in buf.chunks(segment) {
-            total += self.send(d, src, dst).await?;
+            total += self.send_tos(d, src, dst, tos).await?;
         }
         Ok(total)
     }
@@ -292,6 +329,7 @@ impl UdpSocket {
             )
         })?;
         let info = cmsg::parse_pktinfo(control.prefix(r.control_len));
+        let tos = cmsg::parse_tos(control.prefix(r.control_len)).unwrap_or(0);
         let stride = cmsg::parse_gro(control.prefix(r.control_len))
             .filter(|s| *s < r.len)
             .unwrap_or(r.len);
@@ -310,11 +348,18 @@ impl UdpSocket {
             ifindex,
             truncated: r.flags & libc::MSG_TRUNC != 0,
             stride,
+            tos,
         })
     }
 
-    /// Checks the address families and builds the source-address control message.
-    fn control_for(&self, src: Option<IpAddr>, dst: SocketAddr) -> io::Result<(CmsgBuf, usize)> {
+    /// Checks the address families and builds the source-address and TOS control messages
+    /// (each only when needed: a `src` of `None` or unspecified, a `tos` of 0 add nothing).
+    fn control_for(
+        &self,
+        src: Option<IpAddr>,
+        dst: SocketAddr,
+        tos: u8,
+    ) -> io::Result<(CmsgBuf, usize)> {
         if dst.is_ipv4() != self.local.is_ipv4() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -340,6 +385,12 @@ impl UdpSocket {
                 io::Error::other("control buffer too small for packet information")
             })?,
             None => 0,
+        };
+        let len = if tos == 0 {
+            len
+        } else {
+            cmsg::push_tos(&mut control, len, self.local.is_ipv6(), tos)
+                .ok_or_else(|| io::Error::other("control buffer too small for the TOS"))?
         };
         Ok((control, len))
     }

@@ -344,3 +344,58 @@ fn udp_gso_send_and_gro_receive() {
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     });
 }
+
+/// The TOS / Traffic Class octet set per send (`send_segments_tos`: a single datagram and a
+/// GSO run) is the one the receiver's [`RecvMeta::tos`] reports; plain sends carry 0.
+async fn tos_roundtrip(lo_addr: &str) {
+    let rx = UdpSocket::bind(SocketAddr::new(ip(lo_addr), 0)).expect("bind rx");
+    let tx = UdpSocket::bind(SocketAddr::new(ip(lo_addr), 0)).expect("bind tx");
+    let to = rx.local_addr();
+    let mut buf = vec![0u8; 65_536];
+    // DSCP EF with ECT(0), CS1 with CE, ECT(1) alone: DSCP and ECN bits both survive.
+    for tos in [0xb8 | 0b10, 0x20 | 0b11, 0b01] {
+        let n = guard("TOS send", tx.send_segments_tos(b"one", 100, None, to, tos))
+            .await
+            .expect("send one");
+        assert_eq!(n, 3);
+        let m = recv(&rx, &mut buf).await;
+        assert_eq!((&buf[..m.len], m.tos), (&b"one"[..], tos));
+
+        // A GSO run: every datagram carries it, coalesced (GRO) or not.
+        let run = vec![tos; 5 * 1000];
+        guard(
+            "TOS GSO send",
+            tx.send_segments_tos(&run, 1000, None, to, tos),
+        )
+        .await
+        .expect("send run");
+        let mut got = 0;
+        while got < 5 {
+            let m = recv(&rx, &mut buf).await;
+            assert_eq!(m.tos, tos, "TOS of a received run");
+            got += m.segments(&buf).count();
+        }
+        assert_eq!(got, 5);
+    }
+    // A plain send (IKE) and TOS 0 leave the octet at 0.
+    tx.send(b"ike", None, to).await.expect("send plain");
+    assert_eq!(recv(&rx, &mut buf).await.tos, 0);
+    tx.send_segments_tos(b"zero", 100, None, to, 0)
+        .await
+        .expect("send zero");
+    assert_eq!(recv(&rx, &mut buf).await.tos, 0);
+}
+
+#[test]
+fn udp_tos_ipv4() {
+    in_netns("udp_tos_v4", |_nl: Netlink| async move {
+        tos_roundtrip("127.0.0.1").await;
+    });
+}
+
+#[test]
+fn udp_tos_ipv6() {
+    in_netns("udp_tos_v6", |_nl: Netlink| async move {
+        tos_roundtrip("::1").await;
+    });
+}
