@@ -5,6 +5,9 @@
 //! `aes128-aes256-sha256-sha384-ecp256-x25519`. For IKE, when no `prf…` keyword is given the
 //! PRFs are derived from the integrity algorithms (strongSwan's rule), and AEAD proposals must
 //! name a PRF. ESP proposals default to `noesn`.
+//!
+//! AH proposals (RFC 4302; RFC 7296 §3.3.3: INTEG and ESN, KE optional) name integrity
+//! algorithms only, e.g. `sha256` or `sha256-sha512-ecp256-esn`: no encryption, no PRF.
 
 mod keywords;
 
@@ -21,14 +24,28 @@ pub enum Protocol {
     Ike,
     /// ESP proposal (needs ENCR; INTEG unless AEAD; KE optional = PFS; ESN defaulting to no).
     Esp,
+    /// AH proposal (RFC 4302; RFC 7296 §3.3.3): INTEG only, no ENCR and no PRF; KE optional =
+    /// PFS; ESN defaulting to no.
+    Ah,
+}
+
+impl core::fmt::Display for Protocol {
+    /// "IKE", "ESP" or "AH", as RFC 7296 §3.3.1 names the protocols.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Protocol::Ike => "IKE",
+            Protocol::Esp => "ESP",
+            Protocol::Ah => "AH",
+        })
+    }
 }
 
 /// One proposal: acceptable algorithms per transform type, in preference order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProposalSpec {
-    /// IKE or ESP.
+    /// IKE, ESP or AH.
     pub protocol: Protocol,
-    /// Encryption algorithms.
+    /// Encryption algorithms (always empty for AH).
     pub encr: Vec<EncrAlg>,
     /// PRFs (IKE only).
     pub prf: Vec<PrfId>,
@@ -36,24 +53,26 @@ pub struct ProposalSpec {
     pub integ: Vec<IntegId>,
     /// Key exchange methods (IKE: at least one; ESP: PFS groups, may be empty).
     pub ke: Vec<KeId>,
-    /// ESN choices (ESP only; `[NoEsn]` unless the string says otherwise).
+    /// ESN choices (ESP and AH; `[NoEsn]` unless the string says otherwise).
     pub esn: Vec<EsnId>,
 }
 
 /// One chosen algorithm of each type: what a negotiation settles on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Suite {
-    /// IKE or ESP.
+    /// IKE, ESP or AH.
     pub protocol: Protocol,
-    /// The encryption algorithm.
+    /// The encryption algorithm. For AH a placeholder, [`Suite::AH_NO_ENCR`] (ENCR_NULL without
+    /// a key length): AH has no encryption transform (RFC 7296 §3.3.3), so this is never
+    /// encoded in an SA payload, takes no key material and is not printed.
     pub encr: EncrAlg,
     /// The PRF (IKE).
     pub prf: Option<PrfId>,
-    /// The integrity algorithm (`None` for AEAD).
+    /// The integrity algorithm (`None` for AEAD; always set for AH).
     pub integ: Option<IntegId>,
-    /// The key exchange method (IKE; ESP with PFS).
+    /// The key exchange method (IKE; ESP and AH with PFS).
     pub ke: Option<KeId>,
-    /// ESN (ESP).
+    /// ESN (ESP and AH).
     pub esn: Option<EsnId>,
 }
 
@@ -77,7 +96,9 @@ impl ProposalSpec {
     /// serves to derive the PRF), so an IKE AEAD proposal needs a PRF from one or the other.
     /// IKE needs a key exchange method; ESP takes none (no PFS) or several. ESP defaults to
     /// `noesn`; ESP takes no PRF, IKE no ESN and no `null` encryption (RFC 8247 §2.1). AEAD and
-    /// non-AEAD encryption cannot be mixed.
+    /// non-AEAD encryption cannot be mixed. AH (RFC 7296 §3.3.3) takes integrity algorithms
+    /// (at least one), optional key exchange methods and ESN, like ESP, but no encryption
+    /// algorithm (not even `null`) and no PRF.
     pub fn parse(protocol: Protocol, s: &str) -> Result<Self, CryptoError> {
         let mut spec = ProposalSpec {
             protocol,
@@ -104,10 +125,21 @@ impl ProposalSpec {
                 };
                 invalid(format!(
                     "unknown algorithm '{shown}' (allowed: {})",
-                    keywords::allowed_list()
+                    keywords::allowed_list(protocol)
                 ))
             })?;
             match (protocol, t) {
+                (Protocol::Ah, Transform::Encr(_)) => {
+                    return Err(invalid(format!(
+                        "'{word}': AH proposals carry no encryption (AH only authenticates, \
+                         RFC 4302; remove it, or use an ESP proposal to encrypt)"
+                    )))
+                }
+                (Protocol::Ah, Transform::Prf(_)) => {
+                    return Err(invalid(format!(
+                        "'{word}': AH proposals take no PRF (remove it)"
+                    )))
+                }
                 (Protocol::Esp, Transform::Prf(_)) => {
                     return Err(invalid(format!(
                         "'{word}': ESP proposals take no PRF (remove it)"
@@ -137,10 +169,22 @@ impl ProposalSpec {
 
     /// Applies the defaults and checks the rules listed at [`ProposalSpec::parse`].
     fn finish(&mut self) -> Result<(), CryptoError> {
+        if self.protocol == Protocol::Ah {
+            if self.integ.is_empty() {
+                return Err(invalid(format!(
+                    "an AH proposal needs an integrity algorithm (add e.g. sha256; allowed: {})",
+                    keywords::allowed_list(Protocol::Ah)
+                )));
+            }
+            if self.esn.is_empty() {
+                self.esn.push(EsnId::NoEsn);
+            }
+            return Ok(());
+        }
         if self.encr.is_empty() {
             return Err(invalid(format!(
                 "no encryption algorithm (allowed: {})",
-                keywords::allowed_list()
+                keywords::allowed_list(self.protocol)
             )));
         }
         let aead = self.encr.iter().filter(|e| Cipher::is_aead(**e)).count();
@@ -185,7 +229,7 @@ impl ProposalSpec {
                     ));
                 }
             }
-            Protocol::Esp => {
+            Protocol::Esp | Protocol::Ah => {
                 if self.esn.is_empty() {
                     self.esn.push(EsnId::NoEsn);
                 }
@@ -296,6 +340,14 @@ impl core::fmt::Display for ProposalSpec {
 }
 
 impl Suite {
+    /// The `encr` placeholder of an AH suite: ENCR_NULL without a key length (never encoded).
+    pub const AH_NO_ENCR: EncrAlg = EncrAlg::new(EncrId::Null, None);
+
+    /// The protocol the suite was negotiated for: IKE, ESP or AH (what a Child SA carries).
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// True when the negotiated suite is *legacy* (see [`ProposalSpec::is_legacy`]): MODP-1024,
     /// PRF_HMAC_SHA1 or HMAC_SHA1_96.
     pub fn is_legacy(&self) -> bool {
@@ -306,13 +358,18 @@ impl Suite {
 }
 
 impl core::fmt::Display for Suite {
-    /// strongSwan's syntax, e.g. `aes256gcm16-prfsha256-x25519` or `aes128-sha256`.
+    /// strongSwan's syntax, e.g. `aes256gcm16-prfsha256-x25519` or `aes128-sha256`; an AH suite
+    /// shows its integrity algorithm (and PFS group, ESN), e.g. `sha256`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let integ = self.integ.filter(|i| *i != IntegId::None);
         let ke = self.ke.filter(|k| *k != KeId::None);
+        let encr = match self.protocol {
+            Protocol::Ah => Vec::new(),
+            _ => vec![self.encr],
+        };
         let spec = ProposalSpec {
             protocol: self.protocol,
-            encr: vec![self.encr],
+            encr,
             prf: self.prf.into_iter().collect(),
             integ: integ.into_iter().collect(),
             ke: ke.into_iter().collect(),

@@ -3,6 +3,7 @@
 //! this crate implements.
 
 use crate::integ::Integ;
+use crate::proposal::Protocol;
 use crate::{
     Cipher, EncrAlg, EncrId, EsnId, IntegId, KeId, KeyExchange, Prf, PrfId, TransformType,
 };
@@ -184,8 +185,9 @@ pub fn supported() -> Vec<AlgorithmInfo> {
     algorithms().into_iter().filter(|a| a.implemented).collect()
 }
 
-/// "encryption: aes128 aes192 ...; integrity: ...": what a proposal may contain, for errors.
-pub(crate) fn allowed_list() -> String {
+/// "encryption: aes128 aes192 ...; integrity: ...": what a proposal for `protocol` may
+/// contain, for errors (AH: integrity, key exchange and ESN only).
+pub(crate) fn allowed_list(protocol: Protocol) -> String {
     let groups = [
         (TransformType::Encr, "encryption"),
         (TransformType::Integ, "integrity"),
@@ -196,6 +198,9 @@ pub(crate) fn allowed_list() -> String {
     let all = algorithms();
     groups
         .iter()
+        .filter(|(kind, _)| {
+            protocol != Protocol::Ah || !matches!(kind, TransformType::Encr | TransformType::Prf)
+        })
         .map(|(kind, label)| {
             let words: Vec<&str> = all
                 .iter()

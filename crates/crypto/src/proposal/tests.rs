@@ -336,3 +336,87 @@ fn legacy_suites() {
     };
     assert!(!esp_aead.is_legacy());
 }
+
+fn ah(s: &str) -> ProposalSpec {
+    ProposalSpec::parse(Protocol::Ah, s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+#[test]
+fn ah_proposals() {
+    let p = ah("sha256");
+    assert_eq!(p.protocol, Protocol::Ah);
+    assert!(p.encr.is_empty() && p.prf.is_empty() && p.ke.is_empty());
+    assert_eq!(p.integ, [IntegId::HmacSha2_256_128]);
+    assert_eq!(p.esn, [EsnId::NoEsn]);
+    assert_eq!(p.to_string(), "sha256");
+    assert!(p.unsupported().is_empty());
+
+    let p = ah("SHA512-sha384-ecp256-x25519-esn");
+    assert_eq!(
+        p.integ,
+        [IntegId::HmacSha2_512_256, IntegId::HmacSha2_384_192]
+    );
+    assert_eq!(p.ke, [KeId::Ecp256, KeId::Curve25519]);
+    assert_eq!(p.esn, [EsnId::Esn]);
+    assert_eq!(p.to_string(), "sha512-sha384-ecp256-x25519-esn");
+    assert_eq!(ah("sha1-noesn").to_string(), "sha1");
+    assert_eq!(ah("sha1-esn-noesn").esn, [EsnId::Esn, EsnId::NoEsn]);
+    // Legacy exactly as for ESP: SHA-1 as the only integrity algorithm, or MODP-1024.
+    assert!(ah("sha1").is_legacy());
+    assert!(ah("sha256-modp1024").is_legacy());
+    assert!(!ah("sha1-sha256").is_legacy());
+    // Parsed like ESP, but not implemented: never negotiated.
+    assert_eq!(ah("md5").unsupported(), ["md5"]);
+    assert_eq!(ah("aesxcbc").unsupported(), ["aesxcbc"]);
+    for s in ["sha256", "sha256-sha512-modp3072-esn", "sha384-esn-noesn"] {
+        assert_eq!(ah(s).to_string(), s);
+        assert_eq!(ah(&ah(s).to_string()), ah(s));
+    }
+}
+
+#[test]
+fn ah_proposal_errors() {
+    for word in ["aes128", "aes256gcm16", "null", "chacha20poly1305"] {
+        let m = err(Protocol::Ah, &format!("{word}-sha256"));
+        assert!(
+            m.contains(&format!("'{word}'")) && m.contains("AH proposals carry no encryption"),
+            "{m}"
+        );
+    }
+    let m = err(Protocol::Ah, "sha256-prfsha256");
+    assert!(m.contains("'prfsha256'") && m.contains("no PRF"), "{m}");
+    let m = err(Protocol::Ah, "ecp256-esn");
+    assert!(m.contains("integrity algorithm"), "{m}");
+    assert!(err(Protocol::Ah, "").contains("empty"));
+    // An unknown keyword lists only what AH may contain.
+    let m = err(Protocol::Ah, "sha256-bogus");
+    assert!(m.contains("'bogus'") && m.contains("sha384"), "{m}");
+    assert!(!m.contains("aes128") && !m.contains("prfsha256"), "{m}");
+    // ESP's list still names encryption algorithms.
+    assert!(err(Protocol::Esp, "aes128-bogus").contains("aes256gcm16"));
+}
+
+#[test]
+fn ah_suite() {
+    let s = Suite {
+        protocol: Protocol::Ah,
+        encr: Suite::AH_NO_ENCR,
+        prf: None,
+        integ: Some(IntegId::HmacSha2_256_128),
+        ke: None,
+        esn: Some(EsnId::NoEsn),
+    };
+    assert_eq!(s.protocol(), Protocol::Ah);
+    assert_eq!(s.to_string(), "sha256");
+    assert!(!s.is_legacy());
+    let s = Suite {
+        integ: Some(IntegId::HmacSha1_96),
+        ke: Some(KeId::Ecp384),
+        esn: Some(EsnId::Esn),
+        ..s
+    };
+    assert_eq!(s.to_string(), "sha1-ecp384-esn");
+    assert!(s.is_legacy());
+    assert_eq!(Protocol::Ah.to_string(), "AH");
+    assert_eq!(Protocol::Esp.to_string(), "ESP");
+}
