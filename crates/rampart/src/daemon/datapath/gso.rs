@@ -1,6 +1,8 @@
 //! Groups sealed ESP packets for UDP GSO: consecutive datagrams to the same peer, from the same
-//! local address, of one size (the last of a run may be shorter) go out in one `sendmsg`
-//! (udp(7) `UDP_SEGMENT`).
+//! local address, with the same outer TOS / Traffic Class, of one size (the last of a run may be
+//! shorter) go out in one `sendmsg` (udp(7) `UDP_SEGMENT`). The TOS is `esp::Outbound::tos`
+//! (ECN per RFC 6040 §4.1, DSCP per RFC 2983 §3): one `sendmsg` carries one, so a change of TOS
+//! ends a run as a change of peer does; the packets of one flow share it, so runs stay long.
 
 use std::net::SocketAddr;
 
@@ -13,6 +15,8 @@ pub struct GsoBatch {
     pub buf: Vec<u8>,
     /// `(local, remote)` of the run, `None` when empty.
     dst: Option<(SocketAddr, SocketAddr)>,
+    /// The outer TOS / Traffic Class of every datagram of the run.
+    tos: u8,
     /// The size of each datagram of the run (the first one's).
     segment: usize,
     /// Datagrams in the run.
@@ -27,17 +31,26 @@ impl GsoBatch {
         Self {
             buf: Vec::with_capacity(MAX_GSO_BYTES + 65_536),
             dst: None,
+            tos: 0,
             segment: 0,
             count: 0,
             closed: false,
         }
     }
 
-    /// Call after a datagram was appended to `buf` at `mark`, to go to `dst`. When it cannot
-    /// join the run in `buf[..mark]`, that run is sent first and the datagram starts a new one.
-    pub async fn push(&mut self, mark: usize, dst: (SocketAddr, SocketAddr), sockets: &Sockets) {
+    /// Call after a datagram was appended to `buf` at `mark`, to go to `dst` with outer TOS
+    /// `tos`. When it cannot join the run in `buf[..mark]`, that run is sent first and the
+    /// datagram starts a new one.
+    pub async fn push(
+        &mut self,
+        mark: usize,
+        dst: (SocketAddr, SocketAddr),
+        tos: u8,
+        sockets: &Sockets,
+    ) {
         let len = self.buf.len().saturating_sub(mark);
         let joins = self.dst == Some(dst)
+            && self.tos == tos
             && !self.closed
             && len <= self.segment
             && self.count < MAX_GSO_SEGMENTS
@@ -53,6 +66,7 @@ impl GsoBatch {
             self.buf.truncate(len);
         }
         self.dst = Some(dst);
+        self.tos = tos;
         self.segment = len;
         self.count = 1;
         self.closed = false;
@@ -79,7 +93,10 @@ impl GsoBatch {
             return;
         };
         let src = (!local.ip().is_unspecified()).then_some(local.ip());
-        if let Err(e) = sock.send_segments(data, self.segment, src, remote).await {
+        if let Err(e) = sock
+            .send_segments_tos(data, self.segment, src, remote, self.tos)
+            .await
+        {
             tracing::debug!("ESP send to {remote} failed: {e}");
         }
     }

@@ -52,7 +52,7 @@ pub async fn run(
             let mark = batch.buf.len();
             // A drop is counted by the data plane and leaves the batch as it was.
             match snap.encapsulate_append(pkt, &mut batch.buf) {
-                Ok(o) if o.encap => batch.push(mark, (o.local, o.remote), &sockets).await,
+                Ok(o) if o.encap => batch.push(mark, (o.local, o.remote), o.tos, &sockets).await,
                 // Raw ESP (no UDP encapsulation): one packet per send, taken back out of
                 // the batch buffer.
                 Ok(o) => {

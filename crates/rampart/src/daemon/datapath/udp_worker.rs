@@ -1,6 +1,8 @@
 //! UDP → ESP → TUN for one socket: receive up to 64 KiB of coalesced datagrams (UDP GRO), send
 //! IKE to the engine, open ESP behind the TUN's offload header, write the batch with GRO. NAT
-//! keepalives are dropped (RFC 3948 §2.3).
+//! keepalives are dropped (RFC 3948 §2.3). The outer TOS / Traffic Class each receive reports
+//! goes to the data plane with its ESP packets (RFC 6040 §4.2: a CE mark on the outer header
+//! reaches the inner packet).
 
 use std::sync::Arc;
 
@@ -75,7 +77,7 @@ pub async fn run(
                     out.clear();
                     out.resize(TUN_HEADROOM, 0);
                     // A drop is counted by the data plane.
-                    if snap.decapsulate_append(esp, m.src, out).is_ok() {
+                    if snap.decapsulate_append_tos(esp, m.src, m.tos, out).is_ok() {
                         k += 1;
                         if k == outs.len() {
                             write(q, &mut gro, &mut outs, k).await;
