@@ -101,3 +101,61 @@ impl GsoBatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    use os::{SocketsConfig, UdpSocket};
+
+    use super::*;
+
+    /// Equal-sized datagrams to one peer form one run until the TOS changes: each datagram
+    /// arrives with the TOS it was pushed with (loopback only).
+    #[tokio::test]
+    async fn a_tos_change_ends_a_run() {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let rx = UdpSocket::bind(SocketAddr::new(lo, 0)).unwrap();
+        let natt_port = std::net::UdpSocket::bind((lo, 0))
+            .and_then(|s| s.local_addr())
+            .unwrap()
+            .port();
+        let sockets = Sockets::bind(&SocketsConfig {
+            listen: vec![lo],
+            ike_port: 0,
+            natt_port,
+            udp: os::UdpOptions::default(),
+        })
+        .unwrap();
+        let dst = (SocketAddr::new(lo, natt_port), rx.local_addr());
+        let mut batch = GsoBatch::new();
+        let sent = [
+            (1u8, 0x02u8),
+            (2, 0x02),
+            (3, 0x02),
+            (4, 0xb8),
+            (5, 0xb8),
+            (6, 0x02),
+        ];
+        for (fill, tos) in sent {
+            let mark = batch.buf.len();
+            batch.buf.extend_from_slice(&[fill; 100]);
+            batch.push(mark, dst, tos, &sockets).await;
+        }
+        batch.flush(&sockets).await;
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 65_536];
+        while got.len() < sent.len() {
+            let m = tokio::time::timeout(Duration::from_secs(5), rx.recv(&mut buf))
+                .await
+                .expect("datagrams within 5 s")
+                .unwrap();
+            got.extend(
+                m.segments(&buf)
+                    .map(|d| (d.first().copied().unwrap_or(0), m.tos)),
+            );
+        }
+        assert_eq!(got, sent);
+    }
+}
