@@ -358,8 +358,13 @@ pub struct Child {
     pub local_ts: Vec<TsSpec>,
     /// The peer's traffic selectors, never empty.
     pub remote_ts: Vec<TsSpec>,
-    /// ESP proposals, in preference order.
+    /// ESP proposals, in preference order. Empty when `ah_proposals` is set and
+    /// `esp_proposals` is not (the child is then AH only).
     pub esp_proposals: Vec<ProposalSpec>,
+    /// AH proposals (RFC 4302), in preference order; empty unless `ah_proposals` is set. When
+    /// both lists are set, AH is offered and preferred first, then ESP (one SA payload,
+    /// RFC 7296 §3.3: IKEv2 negotiates AH or ESP for a Child SA, never both).
+    pub ah_proposals: Vec<ProposalSpec>,
     /// IPsec mode.
     pub mode: Mode,
     /// What to do when the daemon loads the configuration.

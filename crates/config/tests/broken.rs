@@ -321,7 +321,7 @@ fn unknown_child_key_and_bad_name() {
              (allowed: 1 to 64 letters, digits, '_' or '-')",
             "rampart.toml:13:1: connections.a.children.\"my net\": unknown key 'start' in \
              connections.a.children.\"my net\" (allowed: local_ts, remote_ts, esp_proposals, \
-             mode, start_action, close_action, rekey_time, life_time, replay_window, \
+             ah_proposals, mode, start_action, close_action, rekey_time, life_time, replay_window, \
              rekey_bytes, life_bytes, rekey_packets, life_packets, copy_dscp, mss_clamp, \
              tfc_padding)",
         ],

@@ -128,6 +128,7 @@ fn doc_example_parses_to_the_expected_structs() {
                 local_ts: vec![ts("203.0.113.0/24")],
                 remote_ts: vec![ts("198.51.100.0/25")],
                 esp_proposals: vec![esp("aes256gcm16"), esp("aes128gcm16"), esp("aes128-sha256")],
+                ah_proposals: vec![],
                 mode: Mode::Tunnel,
                 start_action: StartAction::Start,
                 close_action: CloseAction::None,

@@ -41,6 +41,7 @@ const CHILD_KEYS: &[&str] = &[
     "local_ts",
     "remote_ts",
     "esp_proposals",
+    "ah_proposals",
     "mode",
     "start_action",
     "close_action",
@@ -284,6 +285,9 @@ fn parse_connection(
             ok &= check_any_actions(ctx, t, children);
         }
     }
+    if let (Some(true), Some(children)) = (encap, &children) {
+        ok &= check_ah_encap(ctx, t, children);
+    }
     let (pools, dns, vips) = super::road_warrior::cp_keys(ctx, t, env.pools);
     if let (Some(l), Some(r)) = (&local, &remote) {
         ok &= super::road_warrior::check_eap(ctx, t, l, r, env.eap_secrets);
@@ -362,7 +366,47 @@ fn check_any_actions(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, children: &[Child]) -
     ok
 }
 
-/// A proposal list (`proposals` or `esp_proposals`), defaulting to `defaults`. Legacy
+/// With `encap = true`, no child may be AH only: UDP encapsulation (RFC 3948) carries ESP, never
+/// AH, so such a child could never be negotiated. The error is at the child's `ah_proposals`.
+fn check_ah_encap(ctx: &mut Ctx<'_>, t: &Table<'_, '_>, children: &[Child]) -> bool {
+    let mut ok = true;
+    let Some(ct) = t.get("children").and_then(|c| match c.get_ref() {
+        toml::de::DeValue::Table(ch) => Some(ch),
+        _ => None,
+    }) else {
+        return true;
+    };
+    for child in children
+        .iter()
+        .filter(|c| !c.ah_proposals.is_empty() && c.esp_proposals.is_empty())
+    {
+        let Some(toml::de::DeValue::Table(ctab)) = ct
+            .iter()
+            .find(|(k, _)| k.get_ref() == child.name.as_str())
+            .map(|(_, v)| v.get_ref())
+        else {
+            continue;
+        };
+        let Some((_, v)) = ctab.iter().find(|(k, _)| k.get_ref() == "ah_proposals") else {
+            continue;
+        };
+        let child_path = crate::walk::join(&t.path_of("children"), &child.name);
+        ctx.error(
+            &v.span(),
+            &crate::walk::join(&child_path, "ah_proposals"),
+            format!(
+                "AH cannot be UDP-encapsulated (RFC 3948 encapsulates ESP only), but {} = true \
+                 forces UDP encapsulation; add esp_proposals to this child or set encap = false",
+                t.path_of("encap")
+            ),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// A proposal list (`proposals`, `esp_proposals` or `ah_proposals`), defaulting to `defaults`
+/// (an empty `defaults` gives an empty list). Legacy
 /// proposals ([`ProposalSpec::is_legacy`]) are refused unless `legacy_crypto`.
 fn proposals(
     ctx: &mut Ctx<'_>,
@@ -382,6 +426,7 @@ fn proposals(
             match protocol {
                 Protocol::Ike => "proposal strings like \"aes256gcm16-prfsha256-x25519\"",
                 Protocol::Esp => "proposal strings like \"aes256gcm16\" or \"aes128-sha256\"",
+                Protocol::Ah => "proposal strings like \"sha256\" or \"sha512-ecp256\"",
             },
             |ctx, _, s, span, p| {
                 let spec = values::proposal(ctx, protocol, s, span, p)?;
@@ -602,12 +647,22 @@ fn parse_child(
     };
     let local_ts = ts(ctx, "local_ts");
     let remote_ts = ts(ctx, "remote_ts");
+    // AH (RFC 4302) only when asked for; then ESP only when esp_proposals is set too.
+    let ah_proposals = match t.get("ah_proposals") {
+        Some(_) => proposals(ctx, t, "ah_proposals", Protocol::Ah, &[], legacy_crypto),
+        None => Some(Vec::new()),
+    };
+    let esp_defaults = if t.get("ah_proposals").is_some() {
+        &[][..]
+    } else {
+        DEFAULT_ESP_PROPOSALS
+    };
     let esp_proposals = proposals(
         ctx,
         t,
         "esp_proposals",
         Protocol::Esp,
-        DEFAULT_ESP_PROPOSALS,
+        esp_defaults,
         legacy_crypto,
     );
     let mode = match t.get("mode") {
@@ -641,6 +696,7 @@ fn parse_child(
         local_ts: local_ts?,
         remote_ts: remote_ts?,
         esp_proposals: esp_proposals?,
+        ah_proposals: ah_proposals?,
         mode: mode?,
         start_action: start_action?,
         close_action: close_action?,
