@@ -356,7 +356,7 @@ impl Engine {
                             ChildState::Deleting => "DELETING",
                         },
                         mode: c.cfg.mode,
-                        encap: sa.nat.any() || sa.cfg.encap,
+                        encap: sa.udp_encap(),
                         spi_in: c.inbound_spi,
                         spi_out: c.outbound_spi,
                         suite: c.suite,

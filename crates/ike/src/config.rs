@@ -154,6 +154,10 @@ pub struct ChildConfig {
     pub remote_ts: Vec<TsConfig>,
     /// ESP proposals in preference order.
     pub esp_proposals: Vec<ProposalSpec>,
+    /// AH proposals (RFC 4302) in preference order, offered and preferred before the ESP ones
+    /// (IKEv2 gives a Child SA one protocol, RFC 7296 §3.3.1). Never offered nor accepted when
+    /// the IKE SA uses UDP encapsulation (NAT detected or `encap`): RFC 3948 is ESP-only.
+    pub ah_proposals: Vec<ProposalSpec>,
     /// Mode.
     pub mode: Mode,
     /// Start action.
@@ -164,6 +168,13 @@ pub struct ChildConfig {
     pub rekey_time: Option<std::time::Duration>,
     /// Delete when not rekeyed after this long (`None`: rekey time + 10%).
     pub life_time: Option<std::time::Duration>,
+}
+
+impl ChildConfig {
+    /// Our proposals for this child in preference (and offer) order: AH first, then ESP.
+    pub fn proposals(&self) -> impl Iterator<Item = &ProposalSpec> + Clone {
+        self.ah_proposals.iter().chain(self.esp_proposals.iter())
+    }
 }
 
 /// One connection (an IKE SA template).

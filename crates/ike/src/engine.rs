@@ -86,6 +86,8 @@ pub struct Engine {
     pub(crate) by_spi: HashMap<u64, IkeSaId>,
     /// (peer, SPIi) → SA, for retransmitted IKE_SA_INIT requests (responder).
     pub(crate) half_open: HashMap<(SocketAddr, u64), IkeSaId>,
+    /// Our inbound Child SA SPIs (ESP and AH share one space, so the data plane can key its
+    /// SAs by SPI alone).
     pub(crate) esp_spis: HashSet<u32>,
     /// (hash of the peer's identity, SA) for every SA with a known peer identity: finds the
     /// SAs of one peer for uniqueness and INITIAL_CONTACT (RFC 7296 §2.4) without a scan of
@@ -246,7 +248,8 @@ impl Engine {
         }
     }
 
-    /// A fresh, unused ESP SPI (values below 256 are reserved, RFC 4303 §2.1).
+    /// A fresh, unused ESP or AH SPI (values below 256 are reserved, RFC 4303 §2.1, RFC 4302
+    /// §2.4).
     pub(crate) fn alloc_esp_spi(&mut self) -> u32 {
         loop {
             let mut b = [0u8; 4];
@@ -790,8 +793,14 @@ impl Engine {
     }
 
     /// Tells the driver the SA's children now use the SA's current addresses.
+    /// Children already reported down (gone from the data plane) are left out.
     pub(crate) fn addresses_changed(&mut self, sa: &IkeSa) {
-        let children: Vec<ChildSaId> = sa.children.iter().map(|c| c.id).collect();
+        let children: Vec<ChildSaId> = sa
+            .children
+            .iter()
+            .filter(|c| !c.down_reported)
+            .map(|c| c.id)
+            .collect();
         if !children.is_empty() {
             self.events.push_back(Event::PeerAddressChanged {
                 ike_sa: sa.id,

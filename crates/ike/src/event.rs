@@ -43,11 +43,11 @@ pub struct Transmit {
 /// Keys of one direction of a Child SA.
 #[derive(Debug, Clone)]
 pub struct SaKeys {
-    /// The SPI carried in ESP packets of this direction.
+    /// The SPI carried in ESP (or AH) packets of this direction.
     pub spi: u32,
-    /// Encryption key material (key | salt for AEAD).
+    /// Encryption key material (key | salt for AEAD; empty for AH and ENCR_NULL).
     pub encr_key: SecretBytes,
-    /// Integrity key (empty for AEAD).
+    /// Integrity key (empty for AEAD; for AH the only key, RFC 7296 §2.17).
     pub integ_key: SecretBytes,
 }
 
@@ -64,9 +64,10 @@ pub struct ChildSaInstall {
     pub connection: String,
     /// Mode.
     pub mode: Mode,
-    /// ESP in UDP (RFC 3948).
+    /// ESP in UDP (RFC 3948). Always false for AH, which is never negotiated under UDP
+    /// encapsulation.
     pub encap: bool,
-    /// Our outer address (for ESP).
+    /// Our outer address (for ESP or AH).
     pub local: SocketAddr,
     /// The peer's outer address.
     pub remote: SocketAddr,
@@ -74,7 +75,8 @@ pub struct ChildSaInstall {
     pub local_ts: Vec<TrafficSelector>,
     /// Negotiated selectors, peer side.
     pub remote_ts: Vec<TrafficSelector>,
-    /// The ESP algorithms.
+    /// The algorithms, and the protocol: `suite.protocol()` is `Esp`, or `Ah` (RFC 4302: IP
+    /// protocol 51, integrity only; `encr` is a placeholder, the keys' `encr_key` empty).
     pub suite: Suite,
     /// Packets we receive.
     pub inbound: SaKeys,
@@ -193,7 +195,7 @@ pub struct ChildStatus {
     pub spi_in: u32,
     /// Outbound SPI.
     pub spi_out: u32,
-    /// ESP algorithms.
+    /// The algorithms; `suite.protocol()` says ESP or AH.
     pub suite: Suite,
     /// Selectors, our side.
     pub local_ts: Vec<TrafficSelector>,

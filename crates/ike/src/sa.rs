@@ -83,8 +83,11 @@ pub(crate) struct CreateCtx {
     pub ni: Vec<u8>,
     /// Our key exchange (PFS / IKE rekey).
     pub ke: Option<KeyExchange>,
-    /// Our new SPI: ESP (4 octets) or IKE (8 octets).
+    /// Our new SPI: ESP or AH (4 octets) or IKE (8 octets).
     pub spi: u64,
+    /// The protocols of the proposals we offered (IKE; for children AH and/or ESP): the only
+    /// ones the answer may choose.
+    pub protocols: &'static [crypto::proposal::Protocol],
     /// Proposed selectors (child exchanges).
     pub tsi: Vec<TrafficSelector>,
     pub tsr: Vec<TrafficSelector>,
@@ -145,6 +148,8 @@ pub(crate) struct PendingChild {
     pub cfg: ChildConfig,
     /// Our inbound SPI.
     pub spi: u32,
+    /// The protocols we offered (AH and/or ESP).
+    pub protocols: &'static [crypto::proposal::Protocol],
     /// Proposed TSi.
     pub tsi: Vec<TrafficSelector>,
     /// Proposed TSr.
@@ -331,6 +336,24 @@ impl IkeSa {
             self.ni = Vec::new();
             self.nr = Vec::new();
             self.children.shrink_to_fit();
+        }
+    }
+
+    /// UDP encapsulation applies: NAT detected on either side (RFC 7296 §2.23), or forced by
+    /// `encap`. Its Child SAs are then ESP in UDP (RFC 3948), and AH cannot be used.
+    pub fn udp_encap(&self) -> bool {
+        self.nat.any() || self.cfg.encap
+    }
+
+    /// The Child SA protocols this SA may negotiate now: ESP and AH, or only ESP under UDP
+    /// encapsulation (AH authenticates the outer addresses a NAT rewrites, and RFC 3948
+    /// encapsulates ESP only).
+    pub fn child_protocols(&self) -> &'static [crypto::proposal::Protocol] {
+        use crypto::proposal::Protocol;
+        if self.udp_encap() {
+            &[Protocol::Esp]
+        } else {
+            &[Protocol::Ah, Protocol::Esp]
         }
     }
 

@@ -253,16 +253,23 @@ impl Engine {
             Some(n) => sa.cfg.children.iter().find(|c| &c.name == n).cloned(),
             None => sa.cfg.children.first().cloned(),
         };
+        // AH proposals are left out under UDP encapsulation (RFC 3948 is ESP-only); a child
+        // left with nothing to offer is not requested (the IKE SA comes up without it).
+        let protocols = sa.child_protocols();
+        let child = child.filter(|c| {
+            let offerable = super::child::child_specs(c, protocols).next().is_some();
+            if !offerable {
+                let why = super::child::no_ah_reason(sa, c)
+                    .unwrap_or_else(|| "it has no proposals".to_string());
+                tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: CHILD_SA {} not established: {why}", c.name);
+            }
+            offerable
+        });
         if let Some(child) = child {
             let spi = self.alloc_esp_spi();
             let tsi = super::child::local_ts(sa, &child.local_ts);
             let tsr = super::child::remote_ts(sa, &child.remote_ts);
-            let props = child
-                .esp_proposals
-                .iter()
-                .enumerate()
-                .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi_bytes(spi), false))
-                .collect();
+            let props = super::child::child_offer(&child, protocols, spi, false);
             inner.extend(super::child::mode_request(&child));
             inner.push(Payload::Sa(props));
             inner.push(Payload::TsI(TsPayload {
@@ -274,6 +281,7 @@ impl Engine {
             sa.pending_child = Some(Box::new(PendingChild {
                 cfg: child,
                 spi,
+                protocols,
                 tsi,
                 tsr,
             }));
@@ -534,7 +542,7 @@ impl Engine {
                 && c.remote_id.as_ref().is_none_or(|r| r.matches(idi))
                 && idr.is_none_or(|r| c.our_identity(sa.local.ip()).matches(r))
                 && suite.as_ref().is_some_and(|s| {
-                    proposal::check_reply(&c.proposals, s, Protocol::Ike, false).is_some()
+                    proposal::check_reply(&c.proposals, s, &[Protocol::Ike], false).is_some()
                 })
         };
         if ok(&sa.cfg) {
@@ -558,12 +566,18 @@ impl Engine {
             tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: traffic selectors {} === {} unacceptable; sending TS_UNACCEPTABLE", ts_list(tsi), ts_list(tsr));
             return Err(NotifyType::TS_UNACCEPTABLE);
         };
-        let Some((suite, p)) =
-            proposal::select(&child_cfg.esp_proposals, props, Protocol::Esp, None, true)
-        else {
-            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: no acceptable ESP proposal for CHILD_SA {}: peer offered {}, we accept {}; sending NO_PROPOSAL_CHOSEN",
-                child_cfg.name, describe_proposals(props),
-                child_cfg.esp_proposals.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+        // AH only without UDP encapsulation (RFC 3948 is ESP-only; RFC 7296 §2.23).
+        let protocols = sa.child_protocols();
+        let Some((suite, p)) = proposal::select(
+            super::child::child_specs(&child_cfg, protocols),
+            props,
+            protocols,
+            None,
+            true,
+        ) else {
+            tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: no acceptable proposal for CHILD_SA {}: peer offered {}, we accept {}{}; sending NO_PROPOSAL_CHOSEN",
+                child_cfg.name, describe_proposals(props), super::child::accepted_list(&child_cfg, protocols),
+                super::child::no_ah_reason(sa, &child_cfg).map_or(String::new(), |r| format!(" ({r})")));
             return Err(NotifyType::NO_PROPOSAL_CHOSEN);
         };
         let Some(peer_spi) = spi_from(&p.spi) else {
@@ -766,10 +780,15 @@ impl Engine {
             self.esp_spis.remove(&pending.spi);
             return true;
         };
-        let reply = proposal::check_reply(&pending.cfg.esp_proposals, props, Protocol::Esp, true)
-            .and_then(|(s, spi)| spi_from(&spi).map(|spi| (s, spi)));
+        let reply = proposal::check_reply(
+            super::child::child_specs(&pending.cfg, pending.protocols),
+            props,
+            pending.protocols,
+            true,
+        )
+        .and_then(|(s, spi)| spi_from(&spi).map(|spi| (s, spi)));
         let Some((suite, peer_spi)) = reply else {
-            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose an ESP proposal we did not offer ({})", describe_proposals(props));
+            tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose a CHILD_SA proposal we did not offer ({})", describe_proposals(props));
             self.esp_spis.remove(&pending.spi);
             return true;
         };
@@ -777,7 +796,7 @@ impl Engine {
             // RFC 7296 §2.9: the responder may only narrow. Delete what it created.
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA",
                 ts_list(tsi), ts_list(tsr));
-            self.send_delete_spis(sa, now, vec![pending.spi]);
+            self.send_delete_spis(sa, now, suite.protocol, vec![pending.spi]);
             self.esp_spis.remove(&pending.spi);
             return true;
         }
@@ -787,7 +806,7 @@ impl Engine {
             // RFC 7296 §1.3.1: no USE_TRANSPORT_MODE in the answer means tunnel mode, which
             // this child is not configured for.
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer declined transport mode for CHILD_SA {}; deleting it", pending.cfg.name);
-            self.send_delete_spis(sa, now, vec![pending.spi]);
+            self.send_delete_spis(sa, now, suite.protocol, vec![pending.spi]);
             self.esp_spis.remove(&pending.spi);
             return true;
         }

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crypto::{kdf, Cipher, Suite};
+use crypto::proposal::Protocol;
+use crypto::{kdf, Cipher, ProposalSpec, Suite};
 use wire::ike::{Payload, Proposal, TsPayload};
 use wire::TrafficSelector;
 
@@ -60,6 +61,85 @@ pub(crate) fn mode_answer(cfg: &ChildConfig, requested: bool) -> Result<bool, ()
         (crate::config::Mode::Transport, true) => Ok(true),
         (crate::config::Mode::Transport, false) => Err(()),
         (crate::config::Mode::Tunnel, _) => Ok(false),
+    }
+}
+
+/// `[p]`: the protocols a rekey may negotiate (the old Child SA's; RFC 7296 §1.3.3 replaces an
+/// SA with one of its kind).
+pub(crate) fn only(p: Protocol) -> &'static [Protocol] {
+    match p {
+        Protocol::Ike => &[Protocol::Ike],
+        Protocol::Esp => &[Protocol::Esp],
+        Protocol::Ah => &[Protocol::Ah],
+    }
+}
+
+/// Our proposals of `cfg` whose protocol is in `allowed`, AH before ESP (preference order).
+pub(crate) fn child_specs<'a>(
+    cfg: &'a ChildConfig,
+    allowed: &'a [Protocol],
+) -> impl Iterator<Item = &'a ProposalSpec> + Clone {
+    cfg.proposals()
+        .filter(move |p| allowed.contains(&p.protocol))
+}
+
+/// Our SA payload for a child (RFC 7296 §3.3): the proposals of `cfg` in `allowed`, AH first,
+/// then ESP, numbered consecutively from 1 (§3.3.1), each with our 4-octet SPI. KE transforms
+/// only `with_ke` (CREATE_CHILD_SA; not in IKE_AUTH, §1.2). Empty when nothing is allowed.
+pub(crate) fn child_offer(
+    cfg: &ChildConfig,
+    allowed: &[Protocol],
+    spi: u32,
+    with_ke: bool,
+) -> Vec<Proposal> {
+    child_specs(cfg, allowed)
+        .zip(1..=u8::MAX)
+        .map(|(p, num)| crate::proposal::spec_to_wire(p, num, spi_bytes(spi), with_ke))
+        .collect()
+}
+
+/// Why `cfg` has nothing to offer or accept on `sa`, for the log line of a child that cannot
+/// be negotiated: its only proposals are AH, and AH cannot be UDP-encapsulated.
+pub(crate) fn no_ah_reason(sa: &IkeSa, cfg: &ChildConfig) -> Option<String> {
+    if cfg.ah_proposals.is_empty() || !sa.udp_encap() {
+        return None;
+    }
+    let why = if sa.nat.any() {
+        "a NAT was detected between the peers"
+    } else {
+        "UDP encapsulation is forced (encap = true)"
+    };
+    Some(format!(
+        "AH cannot be used: {why}, and AH authenticates the outer addresses and cannot be \
+         UDP-encapsulated (RFC 3948 is ESP-only){}",
+        if cfg.esp_proposals.is_empty() {
+            "; the child has no ESP proposals"
+        } else {
+            ""
+        }
+    ))
+}
+
+/// Our proposals of `cfg` in `allowed`, for a log line: `AH:sha256, aes256gcm16`.
+pub(crate) fn accepted_list(cfg: &ChildConfig, allowed: &[Protocol]) -> String {
+    let v: Vec<String> = child_specs(cfg, allowed)
+        .map(|p| match p.protocol {
+            Protocol::Ah => format!("AH:{p}"),
+            _ => p.to_string(),
+        })
+        .collect();
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// How logs name a negotiated Child SA suite: `aes128-sha256`, or `AH sha256`.
+pub(crate) fn suite_label(s: &Suite) -> String {
+    match s.protocol {
+        Protocol::Ah => format!("AH {s}"),
+        _ => s.to_string(),
     }
 }
 
@@ -138,7 +218,10 @@ fn resolve(
 
 impl Engine {
     /// Child SA keys: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) (RFC 7296 §2.17), keys for
-    /// the exchange initiator's outbound direction first. Returns (inbound, outbound).
+    /// the exchange initiator's outbound direction first (its encryption key, then its
+    /// integrity key; then the same for the other direction). AH takes integrity keys only:
+    /// initiator→responder, then responder→initiator; its encryption keys are empty.
+    /// Returns (inbound, outbound).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn child_keys(
         sa: &IkeSa,
@@ -151,10 +234,16 @@ impl Engine {
         peer_spi: u32,
     ) -> Option<(SaKeys, SaKeys)> {
         let keys = sa.keys.as_ref()?;
-        let ekl = Cipher::encr_keymat_len(suite.encr).ok()?;
-        let ikl = match suite.integ {
-            Some(i) => Cipher::integ_key_len(i).ok()?,
-            None => 0,
+        let (ekl, ikl) = match suite.protocol {
+            // RFC 4302: integrity only, and it is mandatory.
+            Protocol::Ah => (0, Cipher::integ_key_len(suite.integ?).ok()?),
+            _ => (
+                Cipher::encr_keymat_len(suite.encr).ok()?,
+                match suite.integ {
+                    Some(i) => Cipher::integ_key_len(i).ok()?,
+                    None => 0,
+                },
+            ),
         };
         let mut km = kdf::child_keymat(
             keys.prf,
@@ -272,7 +361,7 @@ impl Engine {
         tracing::info!(ike_sa = %sa.id, child_sa = %cid,
             "CHILD_SA {}{{{cid}}} {verb} with SPIs {:08x}_i {:08x}_o and TS {} === {} ({}){}",
             child.cfg.name, child.inbound_spi, child.outbound_spi,
-            ts_list(&child.local_ts), ts_list(&child.remote_ts), child.suite,
+            ts_list(&child.local_ts), ts_list(&child.remote_ts), suite_label(&child.suite),
             nc.replaces.map_or(String::new(), |o| format!(", replacing {{{o}}}")));
         let install = Box::new(ChildSaInstall {
             ike_sa: sa.id,
@@ -280,7 +369,7 @@ impl Engine {
             name: nc.cfg.name.clone(),
             connection: sa.cfg.name.clone(),
             mode: nc.cfg.mode,
-            encap: sa.nat.any() || sa.cfg.encap,
+            encap: sa.udp_encap(),
             local: sa.local,
             remote: sa.remote,
             local_ts: nc.local_ts,
@@ -338,3 +427,6 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,10 @@ use crypto::proposal::Protocol;
 use crypto::{KeId, KeyExchange, SecretBytes};
 use wire::ike::{ExchangeType, KePayload, Notify, NotifyType, Payload, ProtocolId, TsPayload};
 
-use super::child::{spi_bytes, spi_from, ts_list, ChildPayloads, NewChild};
+use super::child::{
+    accepted_list, child_offer, child_specs, no_ah_reason, only, spi_bytes, spi_from, ts_list,
+    ChildPayloads, NewChild,
+};
 use super::{describe_proposals, error_notify, notifies};
 use crate::engine::Engine;
 use crate::event::{ChildSaId, Event, IkeSaId};
@@ -61,7 +64,7 @@ impl Engine {
     ) -> bool {
         let ni = self.random_bytes(NONCE_LEN);
         let mut inner = Vec::new();
-        let (cfg, spi, tsi, tsr, group) = match &kind {
+        let (cfg, spi, tsi, tsr, group, protocols) = match &kind {
             CreateKind::RekeyIke => {
                 let spi = self.alloc_ike_spi();
                 let g = group
@@ -77,13 +80,15 @@ impl Engine {
                     })
                     .collect();
                 inner.push(Payload::Sa(props));
-                (None, spi, Vec::new(), Vec::new(), g)
+                (None, spi, Vec::new(), Vec::new(), g, only(Protocol::Ike))
             }
             CreateKind::NewChild(name) | CreateKind::RekeyChild(_, name) => {
                 let Some(cfg) = sa.cfg.children.iter().find(|c| &c.name == name).cloned() else {
                     return false;
                 };
-                let (tsi, tsr) = match kind {
+                // AH only without UDP encapsulation (RFC 3948 is ESP-only).
+                let allowed = sa.child_protocols();
+                let (tsi, tsr, protocols) = match kind {
                     CreateKind::RekeyChild(old, _) => {
                         let Some(o) = sa.children.iter().find(|c| {
                             c.id == old && c.state == ChildState::Installed && c.successor.is_none()
@@ -91,36 +96,40 @@ impl Engine {
                             return false;
                         };
                         // RFC 7296 §1.3.3: REKEY_SA names the SA being rekeyed by the SPI we
-                        // receive on.
+                        // receive on, and its protocol; the new SA is of the same protocol.
+                        let p = o.suite.protocol;
                         let mut n = Notify::new(NotifyType::REKEY_SA, vec![]);
-                        n.protocol = ProtocolId::ESP;
+                        n.protocol = proposal::protocol_id(p);
                         n.spi = spi_bytes(o.inbound_spi);
                         inner.push(Payload::Notify(n));
-                        (o.local_ts.clone(), o.remote_ts.clone())
+                        let protocols = if allowed.contains(&p) { only(p) } else { &[] };
+                        (o.local_ts.clone(), o.remote_ts.clone(), protocols)
                     }
                     _ => (
                         super::child::local_ts(sa, &cfg.local_ts),
                         super::child::remote_ts(sa, &cfg.remote_ts),
+                        allowed,
                     ),
                 };
+                if child_specs(&cfg, protocols).next().is_none() {
+                    let why =
+                        no_ah_reason(sa, &cfg).unwrap_or_else(|| "it has no proposals".to_string());
+                    tracing::error!(ike_sa = %sa.id, "IKE_SA {}[{}]: CHILD_SA {} not {}: {why}", sa.cfg.name, sa.id, cfg.name,
+                        if matches!(kind, CreateKind::RekeyChild(..)) { "rekeyed" } else { "established" });
+                    return false;
+                }
                 let spi = self.alloc_esp_spi();
-                // PFS: the first key exchange named in the child's ESP proposals.
+                // PFS: the first key exchange named in the child's proposals we offer.
                 let g = group.or_else(|| {
-                    cfg.esp_proposals
-                        .iter()
+                    child_specs(&cfg, protocols)
                         .flat_map(|p| p.ke.iter())
                         .copied()
                         .find(|k| *k != KeId::None)
                 });
-                let props = cfg
-                    .esp_proposals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| proposal::spec_to_wire(p, (i + 1) as u8, spi_bytes(spi), true))
-                    .collect();
+                let props = child_offer(&cfg, protocols, spi, true);
                 inner.extend(super::child::mode_request(&cfg));
                 inner.push(Payload::Sa(props));
-                (Some(cfg), u64::from(spi), tsi, tsr, g)
+                (Some(cfg), u64::from(spi), tsi, tsr, g, protocols)
             }
         };
         inner.push(Payload::Nonce(ni.clone()));
@@ -161,6 +170,7 @@ impl Engine {
             ni,
             ke,
             spi,
+            protocols,
             tsi,
             tsr,
             collision: None,
@@ -216,6 +226,7 @@ impl Engine {
             ni,
             ke,
             spi,
+            protocols,
             tsi,
             tsr,
             collision,
@@ -234,7 +245,7 @@ impl Engine {
         match kind {
             CreateKind::RekeyIke => {
                 let Some((suite, peer_spi)) =
-                    proposal::check_reply(&sa.cfg.proposals, props, Protocol::Ike, false)
+                    proposal::check_reply(&sa.cfg.proposals, props, &[Protocol::Ike], false)
                 else {
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose an IKE proposal we did not offer ({})", describe_proposals(props));
                     self.by_spi.remove(&spi);
@@ -311,10 +322,11 @@ impl Engine {
             CreateKind::NewChild(_) | CreateKind::RekeyChild(..) => {
                 let our_spi = spi as u32;
                 let Some(cfg) = cfg else { return true };
-                let reply = proposal::check_reply(&cfg.esp_proposals, props, Protocol::Esp, false)
-                    .and_then(|(s, spi)| spi_from(&spi).map(|spi| (s, spi)));
+                let reply =
+                    proposal::check_reply(child_specs(&cfg, protocols), props, protocols, false)
+                        .and_then(|(s, spi)| spi_from(&spi).map(|spi| (s, spi)));
                 let Some((suite, peer_spi)) = reply else {
-                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose an ESP proposal we did not offer ({})", describe_proposals(props));
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose a CHILD_SA proposal we did not offer ({})", describe_proposals(props));
                     self.esp_spis.remove(&our_spi);
                     return true;
                 };
@@ -324,7 +336,7 @@ impl Engine {
                 };
                 if !ts::is_subset(rtsi, &tsi) || !ts::is_subset(rtsr, &tsr) {
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA", ts_list(rtsi), ts_list(rtsr));
-                    self.send_delete_spis(sa, now, vec![our_spi]);
+                    self.send_delete_spis(sa, now, suite.protocol, vec![our_spi]);
                     self.esp_spis.remove(&our_spi);
                     return true;
                 }
@@ -333,7 +345,7 @@ impl Engine {
                 {
                     // RFC 7296 §1.3.1: the peer answered with a tunnel.
                     tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer declined transport mode for CHILD_SA {}; deleting it", cfg.name);
-                    self.send_delete_spis(sa, now, vec![our_spi]);
+                    self.send_delete_spis(sa, now, suite.protocol, vec![our_spi]);
                     self.esp_spis.remove(&our_spi);
                     return true;
                 }
@@ -446,7 +458,7 @@ impl Engine {
                 _ => ctx
                     .cfg
                     .as_ref()
-                    .is_some_and(|c| c.esp_proposals.iter().any(|p| p.ke.contains(&g))),
+                    .is_some_and(|c| child_specs(c, ctx.protocols).any(|p| p.ke.contains(&g))),
             };
             if let Some(g) = wanted
                 .filter(|g| acceptable(*g) && Some(*g) != ctx.ke.as_ref().map(KeyExchange::id))
@@ -605,10 +617,14 @@ impl Engine {
         let (Some(tsi), Some(tsr)) = (m.tsi, m.tsr) else {
             return refuse(self, sa, Notify::new(NotifyType::INVALID_SYNTAX, vec![]));
         };
-        let (cfg, remote_ts, local_ts, replaces) = match rekey {
+        let (cfg, remote_ts, local_ts, replaces, protocols) = match rekey {
             Some(n) => {
+                // The peer names the SA by its inbound SPI (our outbound one) and protocol.
                 let spi = spi_from(&n.spi);
-                let old = sa.children.iter().find(|c| Some(c.outbound_spi) == spi);
+                let old = sa.children.iter().find(|c| {
+                    Some(c.outbound_spi) == spi
+                        && proposal::protocol_id(c.suite.protocol) == n.protocol
+                });
                 let Some(old) = old else {
                     let mut r = Notify::new(NotifyType::CHILD_SA_NOT_FOUND, vec![]);
                     r.protocol = n.protocol;
@@ -622,14 +638,21 @@ impl Engine {
                 let Some((ni_ts, nr_ts)) = Self::narrow_for(sa, &old.cfg, tsi, tsr) else {
                     return refuse(self, sa, Notify::new(NotifyType::TS_UNACCEPTABLE, vec![]));
                 };
-                (old.cfg.clone(), ni_ts, nr_ts, Some(old.id))
+                // RFC 7296 §1.3.3: the new SA replaces the old one, so it is of its protocol.
+                let p = old.suite.protocol;
+                let protocols = if sa.child_protocols().contains(&p) {
+                    only(p)
+                } else {
+                    &[]
+                };
+                (old.cfg.clone(), ni_ts, nr_ts, Some(old.id), protocols)
             }
             None => {
                 let Some((c, i, r)) = Self::child_for_selectors(sa, tsi, tsr) else {
                     tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: traffic selectors {} === {} unacceptable; sending TS_UNACCEPTABLE", sa.cfg.name, sa.id, ts_list(tsi), ts_list(tsr));
                     return refuse(self, sa, Notify::new(NotifyType::TS_UNACCEPTABLE, vec![]));
                 };
-                (c, i, r, None)
+                (c, i, r, None, sa.child_protocols())
             }
         };
         // RFC 7296 §1.3.1 (a rekey keeps the mode: the request asks for it again).
@@ -644,9 +667,11 @@ impl Engine {
         };
         let hint = m.ke.and_then(|k| KeId::from_u16(k.group));
         let Some((suite, chosen)) =
-            proposal::select(&cfg.esp_proposals, props, Protocol::Esp, hint, false)
+            proposal::select(child_specs(&cfg, protocols), props, protocols, hint, false)
         else {
-            tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: no acceptable ESP proposal for CHILD_SA {}: peer offered {}; sending NO_PROPOSAL_CHOSEN", sa.cfg.name, sa.id, cfg.name, describe_proposals(props));
+            tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: no acceptable proposal for CHILD_SA {}: peer offered {}, we accept {}{}; sending NO_PROPOSAL_CHOSEN",
+                sa.cfg.name, sa.id, cfg.name, describe_proposals(props), accepted_list(&cfg, protocols),
+                no_ah_reason(sa, &cfg).map_or(String::new(), |r| format!(" ({r})")));
             return refuse(
                 self,
                 sa,
@@ -785,7 +810,7 @@ impl Engine {
         };
         let hint = KeId::from_u16(ke.group);
         let Some((suite, chosen)) =
-            proposal::select(&sa.cfg.proposals, props, Protocol::Ike, hint, false)
+            proposal::select(&sa.cfg.proposals, props, &[Protocol::Ike], hint, false)
         else {
             tracing::warn!(ike_sa = %sa.id, "IKE_SA {}[{}]: no acceptable proposal to rekey the IKE_SA: peer offered {}; sending NO_PROPOSAL_CHOSEN", sa.cfg.name, sa.id, describe_proposals(props));
             return refuse(

@@ -1,12 +1,15 @@
-//! INFORMATIONAL (RFC 7296 §1.4): deleting IKE and Child SAs, liveness checks.
+//! INFORMATIONAL (RFC 7296 §1.4): deleting IKE and Child SAs (ESP or AH, §3.11), liveness
+//! checks.
 
 use std::time::Instant;
 
+use crypto::proposal::Protocol;
 use wire::ike::{DeletePayload, ExchangeType, NotifyType, Payload, ProtocolId};
 
 use super::error_notify;
 use crate::engine::Engine;
 use crate::event::ChildSaId;
+use crate::proposal::protocol_id;
 use crate::sa::{ChildState, IkeSa, RequestKind};
 
 impl Engine {
@@ -26,14 +29,15 @@ impl Engine {
         );
     }
 
-    /// Sends a Delete for one of our children (our inbound SPI goes in the payload).
+    /// Sends a Delete for one of our children (our inbound SPI goes in the payload, with the
+    /// child's protocol, ESP or AH: RFC 7296 §3.11).
     pub(crate) fn send_delete_child(&mut self, sa: &mut IkeSa, now: Instant, child: ChildSaId) {
         let Some(c) = sa.children.iter().find(|c| c.id == child) else {
             return;
         };
         let spi = c.inbound_spi;
         let d = Payload::Delete(DeletePayload {
-            protocol: ProtocolId::ESP,
+            protocol: protocol_id(c.suite.protocol),
             spi_size: 4,
             spis: vec![spi.to_be_bytes().to_vec()],
         });
@@ -46,10 +50,17 @@ impl Engine {
         );
     }
 
-    /// Deletes Child SAs the peer created but we refuse (never installed here).
-    pub(crate) fn send_delete_spis(&mut self, sa: &mut IkeSa, now: Instant, spis: Vec<u32>) {
+    /// Deletes Child SAs of `protocol` (ESP or AH) the peer created but we refuse (never
+    /// installed here).
+    pub(crate) fn send_delete_spis(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        protocol: Protocol,
+        spis: Vec<u32>,
+    ) {
         let d = Payload::Delete(DeletePayload {
-            protocol: ProtocolId::ESP,
+            protocol: protocol_id(protocol),
             spi_size: 4,
             spis: spis.iter().map(|s| s.to_be_bytes().to_vec()).collect(),
         });
@@ -76,26 +87,31 @@ impl Engine {
         let id = sa.id;
         let name = sa.cfg.name.clone();
         let mut delete_ike = false;
-        let mut our_deleted_spis = Vec::new();
+        // Our SPIs of the children the peer deleted, per protocol: ESP, AH.
+        let mut our_deleted_spis: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
         for p in inner {
             let Payload::Delete(d) = p else { continue };
             match d.protocol {
                 ProtocolId::IKE => delete_ike = true,
                 ProtocolId::ESP | ProtocolId::AH => {
+                    let ah = d.protocol == ProtocolId::AH;
                     for spi in &d.spis {
                         let Ok(b) = <[u8; 4]>::try_from(spi.as_slice()) else {
                             continue;
                         };
                         let spi = u32::from_be_bytes(b);
-                        // The peer names its inbound SPI: our outbound one (RFC 7296 §3.11).
-                        let Some(c) = sa.children.iter().find(|c| c.outbound_spi == spi) else {
+                        // The peer names its inbound SPI: our outbound one, of that protocol
+                        // (RFC 7296 §3.11: ESP and AH SPIs are separate spaces).
+                        let Some(c) = sa.children.iter().find(|c| {
+                            c.outbound_spi == spi && protocol_id(c.suite.protocol) == d.protocol
+                        }) else {
                             continue;
                         };
                         let (cid, deleting, in_spi) =
                             (c.id, c.state == ChildState::Deleting, c.inbound_spi);
                         tracing::info!(ike_sa = %id, child_sa = %cid, "CHILD_SA {}{{{cid}}} deleted by peer", c.cfg.name);
                         if !deleting {
-                            our_deleted_spis.push(in_spi.to_be_bytes().to_vec());
+                            our_deleted_spis[usize::from(ah)].push(in_spi.to_be_bytes().to_vec());
                         }
                         // A delete collision (RFC 7296 §1.4.1): ours is in flight; answer
                         // without a Delete payload.
@@ -139,15 +155,19 @@ impl Engine {
             }
             tracing::warn!(ike_sa = %id, "IKE_SA {name}[{id}]: peer notifies {n}");
         }
-        let mut resp = if our_deleted_spis.is_empty() {
-            vec![]
-        } else {
-            vec![Payload::Delete(DeletePayload {
-                protocol: ProtocolId::ESP,
-                spi_size: 4,
-                spis: our_deleted_spis,
-            })]
-        };
+        // Our half of each deleted pair, one Delete payload per protocol (RFC 7296 §1.4.1).
+        let mut resp: Vec<Payload> = [ProtocolId::ESP, ProtocolId::AH]
+            .into_iter()
+            .zip(our_deleted_spis)
+            .filter(|(_, spis)| !spis.is_empty())
+            .map(|(protocol, spis)| {
+                Payload::Delete(DeletePayload {
+                    protocol,
+                    spi_size: 4,
+                    spis,
+                })
+            })
+            .collect();
         if let Some(more) = self.update_addresses_request(sa, now, local, remote, inner) {
             resp.extend(more);
         } else {
@@ -174,7 +194,7 @@ impl Engine {
     pub(crate) fn informational_response(
         &mut self,
         sa: &mut IkeSa,
-        _now: Instant,
+        now: Instant,
         kind: RequestKind,
         _inner: &[Payload],
     ) -> bool {
@@ -199,7 +219,7 @@ impl Engine {
                 true
             }
             RequestKind::UpdateAddresses | RequestKind::RoutabilityCheck => {
-                self.mobike_response(sa, kind, _inner);
+                self.mobike_response(sa, now, kind, _inner);
                 true
             }
             RequestKind::Liveness => {

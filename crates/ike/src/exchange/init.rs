@@ -168,7 +168,8 @@ impl Engine {
             self.fail(sa, "malformed IKE_SA_INIT response");
             return false;
         }
-        let Some((suite, _)) = proposal::check_reply(&sa.cfg.proposals, sa_p, Protocol::Ike, false)
+        let Some((suite, _)) =
+            proposal::check_reply(&sa.cfg.proposals, sa_p, &[Protocol::Ike], false)
         else {
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer chose a proposal we did not offer: {}", describe_proposals(sa_p));
             self.fail(sa, "invalid proposal in response");
@@ -302,7 +303,7 @@ impl Engine {
         }
         let hint = KeId::from_u16(ke_p.group);
         let Some((suite, chosen)) =
-            proposal::select(&cfg.proposals, sa_p, Protocol::Ike, hint, false)
+            proposal::select(&cfg.proposals, sa_p, &[Protocol::Ike], hint, false)
         else {
             tracing::warn!(
                 "connection {}: no acceptable IKE proposal from {remote}: it offered {}, we accept {}; sending NO_PROPOSAL_CHOSEN",
@@ -420,6 +421,7 @@ impl Engine {
             payloads.extend(self.nat_notifies(sa.spi_i, spi_r, local, remote, cfg.encap));
         }
         let h = Engine::header(&sa, ExchangeType::IkeSaInit, true, 0);
+        let payloads = self.impaired(&payloads);
         let Ok(resp) = Message::emit(&h, &payloads) else {
             return;
         };

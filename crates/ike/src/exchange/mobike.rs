@@ -5,11 +5,13 @@
 //! An initiator behind a NAT puts NAT detection into its liveness checks; the responder answers
 //! with its view of the initiator's address, and a changed view (a new NAT mapping) makes the
 //! initiator send UPDATE_SA_ADDRESSES (§3.8), since a MOBIKE responder never moves the SAs on an
-//! ordinary message (§3.5).
+//! ordinary message (§3.5). AH Child SAs cannot follow a move behind a NAT (RFC 3948 is
+//! ESP-only): they are deleted.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use crypto::proposal::Protocol;
 use wire::ike::{ExchangeType, Notify, NotifyType, Payload};
 
 use super::{has_notify, notifies, notify_data};
@@ -184,6 +186,7 @@ impl Engine {
             }
             sa.nat = nat;
         }
+        self.drop_ah_behind_nat(sa, now);
         self.addresses_changed(sa);
         let mut resp = Vec::new();
         if dst.is_some() {
@@ -198,12 +201,17 @@ impl Engine {
         if moved && !sa.queued.contains(&RequestKind::RoutabilityCheck) {
             sa.queued.push_back(RequestKind::RoutabilityCheck);
         }
-        let _ = now;
         Some(resp)
     }
 
     /// The answer to our UPDATE_SA_ADDRESSES or return routability check.
-    pub(crate) fn mobike_response(&mut self, sa: &mut IkeSa, kind: RequestKind, inner: &[Payload]) {
+    pub(crate) fn mobike_response(
+        &mut self,
+        sa: &mut IkeSa,
+        now: Instant,
+        kind: RequestKind,
+        inner: &[Payload],
+    ) {
         let sent = sa.cookie2.take();
         let echoed = notify_data(inner, NotifyType::COOKIE2);
         if sent.as_deref() != echoed {
@@ -221,11 +229,31 @@ impl Engine {
                     sa.nat = nat;
                 }
                 tracing::info!(ike_sa = %sa.id, "IKE_SA {}[{}]: addresses updated to {}...{}", sa.cfg.name, sa.id, sa.local, sa.remote);
+                self.drop_ah_behind_nat(sa, now);
                 self.addresses_changed(sa);
             }
             _ => {
                 tracing::debug!(ike_sa = %sa.id, "IKE_SA {}[{}]: return routability to {} verified", sa.cfg.name, sa.id, sa.remote);
             }
+        }
+    }
+
+    /// After a move that found a NAT (or onto forced UDP encapsulation): AH Child SAs cannot
+    /// follow, AH authenticating the outer addresses a NAT rewrites and RFC 3948 encapsulating
+    /// ESP only. They are deleted (ChildSaDown now, then a Delete to the peer).
+    fn drop_ah_behind_nat(&mut self, sa: &mut IkeSa, now: Instant) {
+        if !sa.udp_encap() {
+            return;
+        }
+        let ah: Vec<_> = sa
+            .children
+            .iter()
+            .filter(|c| c.suite.protocol == Protocol::Ah && !c.down_reported)
+            .map(|c| (c.id, c.cfg.name.clone()))
+            .collect();
+        for (cid, child) in ah {
+            tracing::warn!(ike_sa = %sa.id, child_sa = %cid, "IKE_SA {}[{}]: CHILD_SA {child}{{{cid}}} uses AH, which cannot cross the NAT found after the move (RFC 3948 encapsulates ESP only); deleting it", sa.cfg.name, sa.id);
+            self.delete_child_now(sa, now, cid, "AH cannot cross a NAT");
         }
     }
 }

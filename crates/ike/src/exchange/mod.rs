@@ -54,12 +54,18 @@ pub(crate) fn is_child_error(t: NotifyType) -> bool {
     .contains(&t)
 }
 
-/// Human-readable list of received proposals, for logs.
+/// Human-readable list of received proposals, for logs (AH ones marked `AH:`).
 pub(crate) fn describe_proposals(props: &[Proposal]) -> String {
     props
         .iter()
         .map(|p| {
-            p.transforms
+            let prefix = if p.protocol == wire::ike::ProtocolId::AH {
+                "AH:"
+            } else {
+                ""
+            };
+            let transforms = p
+                .transforms
                 .iter()
                 .map(|t| {
                     let name = match t.transform_type {
@@ -74,7 +80,8 @@ pub(crate) fn describe_proposals(props: &[Proposal]) -> String {
                     name.unwrap_or_else(|| format!("{}:{}", t.transform_type, t.transform_id))
                 })
                 .collect::<Vec<_>>()
-                .join("/")
+                .join("/");
+            format!("{prefix}{transforms}")
         })
         .collect::<Vec<_>>()
         .join(", ")

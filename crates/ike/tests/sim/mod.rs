@@ -37,6 +37,10 @@ pub fn esp(s: &str) -> ProposalSpec {
     ProposalSpec::parse(Protocol::Esp, s).unwrap()
 }
 
+pub fn ah(s: &str) -> ProposalSpec {
+    ProposalSpec::parse(Protocol::Ah, s).unwrap()
+}
+
 pub fn ts(s: &str) -> TsConfig {
     TsConfig::Ts(s.parse().unwrap())
 }

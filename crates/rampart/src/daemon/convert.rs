@@ -91,6 +91,7 @@ fn child(c: &config::Child) -> ike::ChildConfig {
         local_ts: ts(&c.local_ts),
         remote_ts: ts(&c.remote_ts),
         esp_proposals: c.esp_proposals.clone(),
+        ah_proposals: c.ah_proposals.clone(),
         mode: match c.mode {
             config::Mode::Tunnel => ike::Mode::Tunnel,
             config::Mode::Transport => ike::Mode::Transport,
