@@ -64,6 +64,7 @@ fn data_plane(suite: u8) -> Option<DataPlane> {
         } else {
             Mode::Tunnel
         },
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: vec!["0.0.0.0/0".parse().ok()?, "::/0".parse().ok()?],
         remote_ts: vec![
             "198.51.100.0/24".parse().ok()?,

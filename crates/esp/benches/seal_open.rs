@@ -71,6 +71,7 @@ fn pair(suite: &str) -> (DataPlane, DataPlane, SocketAddr) {
     let cfg = |id, local, remote, lts: &str, rts: &str, inb, outb| ChildSaConfig {
         id,
         mode: Mode::Tunnel,
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: vec![lts.parse().expect("literal")],
         remote_ts: vec![rts.parse().expect("literal")],
         local,

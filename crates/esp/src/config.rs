@@ -15,6 +15,18 @@ pub enum Mode {
     Transport,
 }
 
+/// The security protocol of a Child SA (RFC 4301 §4.4.2.1 "security protocol"): ESP
+/// (RFC 4303) or AH (RFC 4302).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SecurityProtocol {
+    /// Encapsulating Security Payload, IP protocol 50 (or ESP-in-UDP, RFC 3948).
+    #[default]
+    Esp,
+    /// Authentication Header, IP protocol 51: integrity only, covering the immutable parts of
+    /// the outer IP header too (RFC 4302 §3.3.3). Never UDP-encapsulated.
+    Ah,
+}
+
 /// Keys and algorithms of one SA in one direction (RFC 4301 §4.4.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaKeys {
@@ -38,6 +50,9 @@ pub struct ChildSaConfig {
     pub id: u64,
     /// Tunnel or transport.
     pub mode: Mode,
+    /// ESP or AH. For AH, `encr` of both SAs is ENCR_NULL with an empty key, `integ` is
+    /// required and `encap` must be false.
+    pub protocol: SecurityProtocol,
     /// Our side's selectors: outbound packets' source, inbound inner packets' destination.
     pub local_ts: Vec<TrafficSelector>,
     /// The peer's selectors: outbound packets' destination, inbound inner packets' source.

@@ -117,7 +117,7 @@ mod tests_esn;
 mod tests_lifetime;
 mod transport;
 
-pub use config::{ChildSaConfig, Lifetime, Mode, SaKeys, TunnelOptions};
+pub use config::{ChildSaConfig, Lifetime, Mode, SaKeys, SecurityProtocol, TunnelOptions};
 pub use dataplane::{ChildHandle, DataPlane, Notifier, Snapshot};
 pub use error::{DropReason, EspError};
 pub use inbound::Inbound;

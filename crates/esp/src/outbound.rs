@@ -350,6 +350,7 @@ mod tests {
         d.install_child(ChildSaConfig {
             id: 1,
             mode: Mode::Tunnel,
+            protocol: crate::SecurityProtocol::Esp,
             local_ts: vec!["192.0.2.0/24".parse().unwrap()],
             remote_ts: vec!["198.51.100.0/24".parse().unwrap()],
             local: "192.0.2.1:4500".parse().unwrap(),

@@ -80,6 +80,7 @@ pub(crate) fn cfg(suite: &str, a_side: bool, esn: bool) -> ChildSaConfig {
     ChildSaConfig {
         id: if a_side { 1 } else { 2 },
         mode: Mode::Tunnel,
+        protocol: crate::SecurityProtocol::Esp,
         local_ts: vec![lts.parse().unwrap()],
         remote_ts: vec![rts.parse().unwrap()],
         local: l,

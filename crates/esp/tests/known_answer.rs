@@ -60,6 +60,7 @@ fn config(keys: fn(u32) -> SaKeys, sender: bool) -> ChildSaConfig {
     ChildSaConfig {
         id: 1,
         mode: Mode::Tunnel,
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: vec![local_ts.parse().unwrap()],
         remote_ts: vec![remote_ts.parse().unwrap()],
         local: "192.0.2.1:4500".parse().unwrap(),

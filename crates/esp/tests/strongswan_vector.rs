@@ -102,6 +102,7 @@ fn peer(c: &Capture, as_moon: bool) -> DataPlane {
         ChildSaConfig {
             id: 1,
             mode: Mode::Tunnel,
+            protocol: esp::SecurityProtocol::Esp,
             local_ts: moon_ts,
             remote_ts: carol_ts,
             local: MOON.parse().unwrap(),
@@ -118,6 +119,7 @@ fn peer(c: &Capture, as_moon: bool) -> DataPlane {
         ChildSaConfig {
             id: 2,
             mode: Mode::Tunnel,
+            protocol: esp::SecurityProtocol::Esp,
             local_ts: carol_ts,
             remote_ts: moon_ts,
             local: CAROL.parse().unwrap(),

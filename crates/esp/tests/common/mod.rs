@@ -97,6 +97,7 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
     let a = ChildSaConfig {
         id: CHILD,
         mode: Mode::Tunnel,
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: a_ts(),
         remote_ts: b_ts(),
         local: a_addr,
@@ -112,6 +113,7 @@ pub fn mirror_configs(suite: &str, outer_v6: bool) -> (ChildSaConfig, ChildSaCon
     let b = ChildSaConfig {
         id: CHILD + 100,
         mode: Mode::Tunnel,
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: b_ts(),
         remote_ts: a_ts(),
         local: b_addr,

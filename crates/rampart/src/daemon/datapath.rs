@@ -174,6 +174,7 @@ pub fn child_sa_config(
             ike::Mode::Tunnel => esp::Mode::Tunnel,
             ike::Mode::Transport => esp::Mode::Transport,
         },
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: c.local_ts.clone(),
         remote_ts: c.remote_ts.clone(),
         local: c.local,

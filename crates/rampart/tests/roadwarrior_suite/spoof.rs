@@ -168,6 +168,7 @@ fn seal(spi: u32, key: &[u8], sent: u64, inner: &[Vec<u8>]) -> Vec<Vec<u8>> {
     dp.install_child(esp::ChildSaConfig {
         id: 1,
         mode: esp::Mode::Tunnel,
+        protocol: esp::SecurityProtocol::Esp,
         local_ts: vec![any],
         remote_ts: vec![any],
         local,

@@ -98,6 +98,7 @@ mod tests {
         dp.install_child(esp::ChildSaConfig {
             id: 9,
             mode: esp::Mode::Tunnel,
+            protocol: esp::SecurityProtocol::Esp,
             local_ts: vec!["203.0.113.0/24".parse().unwrap()],
             remote_ts: vec!["198.51.100.0/24".parse().unwrap()],
             local: "192.0.2.1:4500".parse().unwrap(),
