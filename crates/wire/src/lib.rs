@@ -1,5 +1,6 @@
 //! Bytes on the wire for Rampart: IKEv2 messages and payloads (RFC 7296 §3), ESP (RFC 4303),
-//! UDP encapsulation (RFC 3948), and the IPv4/IPv6/UDP headers the data plane reads and writes.
+//! AH (RFC 4302), UDP encapsulation (RFC 3948), and the IPv4/IPv6/UDP headers the data plane
+//! reads and writes.
 //!
 //! Style (after smoltcp's `wire`): parsing never panics and never trusts a length field; each
 //! format has an owned representation (`…Repr` or a plain struct) with `parse` and `emit`, and
@@ -7,6 +8,7 @@
 //!
 //! This crate knows nothing of cryptography or I/O.
 
+pub mod ah;
 pub mod error;
 pub mod esp;
 pub mod icmp;
