@@ -3,6 +3,7 @@
 //! `inbound.rs`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crypto::{Random, SystemRandom};
@@ -12,7 +13,7 @@ use crate::fasthash::IdMap;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind, SaEvent};
 use crate::sa::{InboundSa, OutboundSa};
 use crate::stats::{ChildStats, DropAtomics, DropCounters, SaStats};
-use crate::{ChildSaConfig, EspError, Lifetime, Mode, SaKeys, TunnelOptions};
+use crate::{ChildSaConfig, EspError, Lifetime, Mode, SaKeys, SecurityProtocol, TunnelOptions};
 
 /// What `install_child` returns: names the child in later calls (same as its `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,6 +33,8 @@ impl ChildHandle {
 pub(crate) struct Child {
     pub id: u64,
     pub mode: Mode,
+    /// ESP or AH, for every SA of the child (rekeys keep it).
+    pub protocol: SecurityProtocol,
     pub local_ts: Vec<TrafficSelector>,
     pub remote_ts: Vec<TrafficSelector>,
     pub local: SocketAddr,
@@ -44,7 +47,7 @@ pub(crate) struct Child {
     pub lifetime: Lifetime,
     /// Edge rewriting and the path MTU.
     pub options: TunnelOptions,
-    /// Outer IP header plus UDP header (when encapsulating).
+    /// Outer IP header plus UDP header (when encapsulating; never for AH).
     pub outer_hdr: usize,
     /// The largest inner packet the path carries in one outer packet: `path_mtu` − the
     /// worst-case overhead ([`DataPlane::overhead`]).
@@ -108,6 +111,10 @@ pub struct DataPlane {
     events: Mutex<Vec<SaEvent>>,
     /// Called after an event is queued (wakes the daemon's engine task).
     notifier: Mutex<Option<Notifier>>,
+    /// The next IPv4 Identification of an outer header AH writes (RFC 791 §3.1; RFC 6864
+    /// §4.1: unique per source, destination and protocol over a packet's lifetime). Starts at
+    /// a value drawn from the data plane's random source.
+    ip_id: AtomicU16,
 }
 
 /// What [`DataPlane::set_event_notifier`] takes.
@@ -153,7 +160,11 @@ impl DataPlane {
 
     /// An empty data plane drawing CBC IVs from `rng` (tests pass a
     /// [`crypto::DeterministicRandom`]). AEAD SAs never use it: their IV is the sequence number.
-    pub fn with_rng(rng: Box<dyn Random>) -> Self {
+    ///
+    /// Two bytes of it seed the IPv4 Identification counter of AH's outer headers.
+    pub fn with_rng(mut rng: Box<dyn Random>) -> Self {
+        let mut id = [0u8; 2];
+        rng.fill(&mut id);
         Self {
             tables: RwLock::new(Arc::new(Tables::default())),
             control: Mutex::new(()),
@@ -161,6 +172,17 @@ impl DataPlane {
             rng: Mutex::new(rng),
             events: Mutex::new(Vec::new()),
             notifier: Mutex::new(None),
+            ip_id: AtomicU16::new(u16::from_be_bytes(id)),
+        }
+    }
+
+    /// An IPv4 Identification for an outer header AH writes: never 0 (the kernel replaces a
+    /// zero Identification of a packet sent with IP_HDRINCL, and AH's ICV covers the field,
+    /// RFC 4302 §3.3.3.1.1.1).
+    pub(crate) fn next_ip_id(&self) -> u16 {
+        match self.ip_id.fetch_add(1, Ordering::Relaxed) {
+            0 => self.ip_id.fetch_add(1, Ordering::Relaxed).max(1),
+            id => id,
         }
     }
 
@@ -308,7 +330,14 @@ impl DataPlane {
             if t.sad.contains_key(&keys.spi) {
                 return Err(EspError::DuplicateSpi(keys.spi));
             }
-            let sa = InboundSa::new(id, &keys, child.replay_window, child.esn, &child.lifetime)?;
+            let sa = InboundSa::new(
+                id,
+                &keys,
+                child.replay_window,
+                child.esn,
+                &child.lifetime,
+                child.protocol,
+            )?;
             t.sad.insert(keys.spi, Arc::new(sa));
             child.inbound_spis.push(keys.spi);
             t.replace_child(child);
@@ -340,7 +369,12 @@ impl DataPlane {
     pub fn replace_outbound_sa(&self, id: u64, keys: SaKeys) -> Result<SaStats, EspError> {
         self.change(|t| {
             let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
-            let new = Arc::new(OutboundSa::new(&keys, child.esn, &child.lifetime)?);
+            let new = Arc::new(OutboundSa::new(
+                &keys,
+                child.esn,
+                &child.lifetime,
+                child.protocol,
+            )?);
             child.max_inner = max_inner(&new, child.remote, child.encap, child.options.path_mtu);
             let old = core::mem::replace(&mut child.outbound, new);
             let stats = old.stats();
@@ -396,7 +430,8 @@ impl DataPlane {
 
     /// Worst-case bytes a child's tunnel adds to an inner packet on the wire: outer IP header
     /// (20 or 40), UDP header when encapsulating (8), ESP header (8), IV, the largest padding
-    /// (alignment − 1), Pad Length and Next Header (2), ICV. Subtract it from the path MTU to
+    /// (alignment − 1), Pad Length and Next Header (2), ICV. For AH: outer IP header plus AH
+    /// (12 + ICV, padded to 4 / 8 bytes: RFC 4302 §2.6). Subtract it from the path MTU to
     /// size the TUN MTU.
     pub fn overhead(&self, id: u64) -> Option<usize> {
         let t = self.tables();
@@ -426,9 +461,14 @@ fn outer_hdr(remote: SocketAddr, encap: bool) -> usize {
 }
 
 /// Worst-case bytes a tunnel adds to an inner packet (RFC 4303 §2: header, IV, padding up to
-/// alignment − 1, Pad Length and Next Header, ICV; plus the outer headers).
+/// alignment − 1, Pad Length and Next Header, ICV; plus the outer headers). AH: the outer
+/// header and AH (RFC 4302 §2); in transport mode this overstates by the inner header, which
+/// AH replaces.
 fn overhead(sa: &OutboundSa, remote: SocketAddr, encap: bool) -> usize {
     let x = &sa.xform;
+    if x.protocol == SecurityProtocol::Ah {
+        return outer_hdr(remote, false) + wire::ah::ah_len(x.icv_len, remote.is_ipv6());
+    }
     outer_hdr(remote, encap)
         + wire::esp::ESP_HEADER_LEN
         + x.iv_len
@@ -468,21 +508,27 @@ impl Tables {
         if cfg.replay_window > ChildSaConfig::MAX_REPLAY_WINDOW {
             return Err(EspError::InvalidConfig("replay window too large"));
         }
+        // RFC 3948 encapsulates ESP only: AH's ICV covers the addresses a NAT rewrites.
+        if cfg.protocol == SecurityProtocol::Ah && cfg.encap {
+            return Err(EspError::InvalidConfig("AH cannot be UDP-encapsulated"));
+        }
         if self.sad.contains_key(&cfg.inbound.spi) {
             return Err(EspError::DuplicateSpi(cfg.inbound.spi));
         }
-        let outbound = OutboundSa::new(&cfg.outbound, cfg.esn, &cfg.lifetime)?;
+        let outbound = OutboundSa::new(&cfg.outbound, cfg.esn, &cfg.lifetime, cfg.protocol)?;
         let inbound = InboundSa::new(
             cfg.id,
             &cfg.inbound,
             cfg.replay_window,
             cfg.esn,
             &cfg.lifetime,
+            cfg.protocol,
         )?;
         self.sad.insert(cfg.inbound.spi, Arc::new(inbound));
         let child = Arc::new(Child {
             id: cfg.id,
             mode: cfg.mode,
+            protocol: cfg.protocol,
             local_ts: cfg.local_ts,
             remote_ts: cfg.remote_ts,
             local: cfg.local,

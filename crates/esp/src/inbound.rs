@@ -1,6 +1,7 @@
 //! Inbound processing (RFC 4301 §5.2, RFC 4303 §3.4): SAD lookup by SPI, anti-replay pre-check,
 //! ICV verification and decryption in the caller's buffer, window update, trailer and Next
-//! Header checks, then the inner packet against the SA's selectors.
+//! Header checks, then the inner packet against the SA's selectors. AH (`ah_in.rs`) shares
+//! the replay window, the window update and the checks of the inner packet.
 
 use std::net::SocketAddr;
 
@@ -15,9 +16,10 @@ use crate::dataplane::Child;
 use crate::edge::{apply_decap_ecn, clamp_mss};
 use crate::lifetime::Direction;
 use crate::replay::ReplayCheck;
+use crate::sa::InboundSa;
 use crate::spd::{inbound_matches, outbound_matches};
 use crate::transport;
-use crate::{DataPlane, DropReason, Mode, Snapshot};
+use crate::{DataPlane, DropReason, Mode, SecurityProtocol, Snapshot};
 
 /// What `decapsulate` accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +32,8 @@ pub struct Inbound {
     pub seq: u64,
     /// Length of the inner IP packet now in `out`.
     pub len: usize,
-    /// Where the packet came from (as given by the caller).
+    /// Where the packet came from (as given by the caller; for AH the packet's source
+    /// address, port 0).
     pub from: SocketAddr,
     /// True when `from` is not the child's current remote address (port included when
     /// encapsulating). The data plane does not act on it: the IKE engine decides whether the
@@ -103,6 +106,10 @@ impl Snapshot<'_> {
         // RFC 4303 §3.4.2: no SA, drop (and, with our no-log rule, only count).
         let sa = self.t.sad.get(&hdr.spi).ok_or(DropReason::UnknownSpi)?;
         let x = &sa.xform;
+        // RFC 4301 §4.4.2: the SAD is searched by SPI and protocol.
+        if x.protocol != SecurityProtocol::Esp {
+            return Err(DropReason::UnknownSpi);
+        }
         let aad = esp.get(..ESP_HEADER_LEN).ok_or(DropReason::Truncated)?;
         let body = esp.get(ESP_HEADER_LEN..).ok_or(DropReason::Truncated)?;
         let ct_len = body
@@ -117,23 +124,7 @@ impl Snapshot<'_> {
         if !x.is_aligned(ct_len) {
             return Err(DropReason::BadLength);
         }
-        // RFC 4303 §3.4.3: reject duplicates and old packets before spending the ICV. With ESN
-        // the high half is inferred from the window (RFC 4303 Appendix A2.2) and then covered by
-        // the ICV: a wrong guess fails integrity, it never shifts the window.
-        let seq = {
-            let st = sa.state();
-            let seq = if x.esn {
-                st.window
-                    .infer(hdr.sequence_number)
-                    .ok_or(DropReason::Replay)?
-            } else {
-                u64::from(hdr.sequence_number)
-            };
-            if st.window.check(seq) != ReplayCheck::Fresh {
-                return Err(DropReason::Replay);
-            }
-            seq
-        };
+        let seq = replay_precheck(sa, hdr.sequence_number)?;
         let (iv, rest) = body
             .split_at_checked(x.iv_len)
             .ok_or(DropReason::Truncated)?;
@@ -149,10 +140,36 @@ impl Snapshot<'_> {
             })?;
         // The checks of the authenticated plaintext (RFC 4303 §2.4, §2.6, RFC 4301 §5.2).
         let verdict = self.inner_checks(sa.child_id, outer_tos, out, start);
-        // RFC 4303 §3.4.3: the window moves for every packet whose ICV verified (whatever the
-        // checks above found). Check again under the lock: another worker may have accepted
-        // the same number meanwhile. The accepted traffic is counted under the same lock, and
-        // checked against the SA's lifetime (RFC 4301 §4.4.2.1).
+        let (child, len) = self.accept(sa, hdr.spi, seq, verdict)?;
+        let remote_changed = if child.encap {
+            from != child.remote
+        } else {
+            from.ip() != child.remote.ip()
+        };
+        Ok(Inbound {
+            child_id: child.id,
+            spi: hdr.spi,
+            seq,
+            len,
+            from,
+            remote_changed,
+        })
+    }
+
+    /// After the ICV of packet `seq` on `sa` (SPI `spi`) verified: RFC 4303 §3.4.3 /
+    /// RFC 4302 §3.4.3, the window moves for every such packet, whatever the checks of its
+    /// content found (`verdict`). Checked again under the lock: another worker may have
+    /// accepted the same number meanwhile. The accepted traffic is counted under the same
+    /// lock, and checked against the SA's lifetime (RFC 4301 §4.4.2.1); crossed limits raise
+    /// their events.
+    #[inline]
+    pub(crate) fn accept<'s>(
+        &'s self,
+        sa: &InboundSa,
+        spi: u32,
+        seq: u64,
+        verdict: Result<(&'s Child, usize), DropReason>,
+    ) -> Result<(&'s Child, usize), DropReason> {
         let mut raised = [None; 2];
         let verdict = {
             let mut st = sa.state();
@@ -181,22 +198,9 @@ impl Snapshot<'_> {
         };
         for (kind, cause) in raised.into_iter().flatten() {
             self.dp
-                .raise(sa.child_id, hdr.spi, Direction::Inbound, kind, cause);
+                .raise(sa.child_id, spi, Direction::Inbound, kind, cause);
         }
-        let (child, len) = verdict?;
-        let remote_changed = if child.encap {
-            from != child.remote
-        } else {
-            from.ip() != child.remote.ip()
-        };
-        Ok(Inbound {
-            child_id: child.id,
-            spi: hdr.spi,
-            seq,
-            len,
-            from,
-            remote_changed,
-        })
+        verdict
     }
 
     /// Trailer, Next Header, inner packet and selectors of the opened plaintext at
@@ -244,6 +248,24 @@ impl Snapshot<'_> {
         if child.mode == Mode::Tunnel {
             out.truncate(start + trailer.payload_len);
         }
+        self.packet_checks(child, want_version, outer_tos, out, start)
+    }
+
+    /// The checks of the packet at `out[start..]` that came out of `child`'s tunnel (the inner
+    /// packet, or in transport mode the packet rebuilt around the payload), whose Next Header
+    /// said IP version `want_version`: a well-formed IP packet (trimmed to its own length),
+    /// within the child's selectors (RFC 4301 §5.2 step 4, ICMP errors by their quote,
+    /// §6.2.2); in tunnel mode ECN combined with the outer TOS (RFC 6040) and TCP SYNs'
+    /// MSS clamped. Returns the child and the packet's length.
+    #[inline]
+    pub(crate) fn packet_checks<'s>(
+        &'s self,
+        child: &'s Child,
+        want_version: u8,
+        outer_tos: u8,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(&'s Child, usize), DropReason> {
         let plain = out.get(start..).ok_or(DropReason::CryptoFailure)?;
         let f = selector_fields(plain).map_err(|_| DropReason::Malformed)?;
         if f.version() != want_version {
@@ -274,6 +296,24 @@ impl Snapshot<'_> {
         }
         Ok((child, out.len().saturating_sub(start)))
     }
+}
+
+/// RFC 4303 §3.4.3 / RFC 4302 §3.4.3: rejects duplicates and old packets before spending the
+/// ICV; returns the full sequence number. With ESN the high half is inferred from the window
+/// (RFC 4303 Appendix A2.2) and then covered by the ICV: a wrong guess fails integrity, it
+/// never shifts the window.
+#[inline]
+pub(crate) fn replay_precheck(sa: &InboundSa, low: u32) -> Result<u64, DropReason> {
+    let st = sa.state();
+    let seq = if sa.xform.esn {
+        st.window.infer(low).ok_or(DropReason::Replay)?
+    } else {
+        u64::from(low)
+    };
+    if st.window.check(seq) != ReplayCheck::Fresh {
+        return Err(DropReason::Replay);
+    }
+    Ok(seq)
 }
 
 /// When `packet` (selector fields `f`) is an ICMP or ICMPv6 error message, the packet it

@@ -98,6 +98,8 @@
 //! # Not yet
 //! AH.
 
+mod ah_in;
+mod ah_out;
 mod config;
 mod dataplane;
 pub mod edge;

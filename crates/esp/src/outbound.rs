@@ -1,5 +1,5 @@
 //! Outbound processing (RFC 4301 §5.1, RFC 4303 §3.3): SPD lookup, then tunnel- or
-//! transport-mode ESP encapsulation sealed in place in the caller's buffer.
+//! transport-mode ESP encapsulation sealed in place in the caller's buffer (AH: `ah_out.rs`).
 
 use std::net::SocketAddr;
 
@@ -13,7 +13,7 @@ use crate::inbound::icmp_error_quote;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
 use crate::spd::{inbound_matches, outbound_matches};
 use crate::transport;
-use crate::{DataPlane, DropReason, Mode, Snapshot};
+use crate::{DataPlane, DropReason, Mode, SecurityProtocol, Snapshot};
 
 /// Sizes of one ESP packet being built.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +33,7 @@ struct Frame {
 /// Whether a packet must not be fragmented on its way: IPv4 with DF (RFC 791), or IPv6
 /// larger than the minimum MTU (RFC 8200 §5: a tunnel carries 1280 bytes, fragmenting the
 /// outer packet if it must).
-fn must_not_fragment(inner: &[u8]) -> bool {
+pub(crate) fn must_not_fragment(inner: &[u8]) -> bool {
     match inner.first().map(|b| b >> 4) {
         Some(4) => inner.get(6).is_some_and(|b| b & 0x40 != 0),
         _ => inner.len() > usize::from(wire::icmp::IPV6_MIN_MTU),
@@ -52,8 +52,14 @@ pub struct Outbound {
     pub local: SocketAddr,
     /// The peer's outer address: send to here.
     pub remote: SocketAddr,
+    /// ESP: `out` is the ESP packet. AH: `out` is the whole IP packet, header included
+    /// (RFC 4302 §3.1: the ICV covers the header), to send with IP_HDRINCL (IPv4) or, after
+    /// taking off its 40-byte header, on a raw IPv6 socket of protocol 51 from `local`
+    /// (every field the kernel writes there is mutable or the same, RFC 4302 §3.3.3.1.2).
+    pub protocol: SecurityProtocol,
     /// True: send `out` as the payload of a UDP datagram (RFC 3948, no marker in front of
-    /// ESP). False: send it as raw IP protocol 50.
+    /// ESP). False: send it as raw IP protocol 50 (or, for AH, as said above). Never true
+    /// for AH.
     pub encap: bool,
     /// Length of the inner packet that went into the tunnel.
     pub inner_len: usize,
@@ -106,6 +112,9 @@ impl Snapshot<'_> {
         let inner = ip_packet.get(..f.total_len).ok_or(DropReason::Malformed)?;
         // RFC 4301 §5.1 step 1: the first matching SPD entry decides.
         let child = self.lookup(&f, inner).ok_or(DropReason::NoPolicy)?;
+        if child.protocol == SecurityProtocol::Ah {
+            return self.encapsulate_ah(child, inner, &f, out, start);
+        }
         // Tunnel mode: the whole packet, the Next Header names its IP version (RFC 4303
         // §2.6). Transport mode: the upper-layer payload and its protocol (RFC 4303 §3.1.1).
         let (body, next_header) = match child.mode {
@@ -144,24 +153,7 @@ impl Snapshot<'_> {
         if total > MAX_ESP_LEN {
             return Err(DropReason::TooBig);
         }
-        // RFC 4303 §3.3.3: without ESN the counter must not cycle past 2^32 − 1. The number
-        // is taken before sealing (atomically: several workers send on one SA) and never
-        // reused, even if this packet fails. Exactly one packet sees each threshold value.
-        let seq = sa.next_seq();
-        if seq == sa.soft_seq {
-            self.raise_out(child, ExpiryKind::Soft, ExpiryCause::SequenceNumbers);
-        }
-        if seq > sa.last_seq {
-            if seq == sa.last_seq.saturating_add(1) {
-                self.raise_out(child, ExpiryKind::Hard, ExpiryCause::SequenceNumbers);
-            }
-            return Err(DropReason::SeqExhausted);
-        }
-        // RFC 4301 §4.4.2.1: past the hard lifetime the SA carries nothing.
-        if sa.limits.has_hard() && !sa.limits.allows(seq - 1, sa.bytes_sent()) {
-            sa.count_unsent();
-            return Err(DropReason::LifetimeExpired);
-        }
+        let seq = self.take_seq(child)?;
         let r = self.seal(
             child,
             seq,
@@ -224,6 +216,53 @@ impl Snapshot<'_> {
             .iter()
             .find(|c| outbound_matches(f, &c.local_ts, &c.remote_ts))
             .map(|c| &**c)
+    }
+
+    /// Allocates the sequence number of the next packet on a child's outbound SA, or refuses
+    /// the packet. RFC 4303 §3.3.3 / RFC 4302 §3.3.2: without ESN the counter must not cycle
+    /// past 2^32 − 1. The number is taken before sealing (atomically: several workers send on
+    /// one SA) and never reused, even if this packet fails (the caller then calls
+    /// `count_unsent`). Exactly one packet sees each threshold value.
+    #[inline]
+    pub(crate) fn take_seq(&self, child: &Child) -> Result<u64, DropReason> {
+        let sa = &*child.outbound;
+        let seq = sa.next_seq();
+        if seq == sa.soft_seq {
+            self.raise_out(child, ExpiryKind::Soft, ExpiryCause::SequenceNumbers);
+        }
+        if seq > sa.last_seq {
+            if seq == sa.last_seq.saturating_add(1) {
+                self.raise_out(child, ExpiryKind::Hard, ExpiryCause::SequenceNumbers);
+            }
+            return Err(DropReason::SeqExhausted);
+        }
+        // RFC 4301 §4.4.2.1: past the hard lifetime the SA carries nothing.
+        if sa.limits.has_hard() && !sa.limits.allows(seq - 1, sa.bytes_sent()) {
+            sa.count_unsent();
+            return Err(DropReason::LifetimeExpired);
+        }
+        Ok(seq)
+    }
+
+    /// Counts a packet sent on a child's outbound SA (`inner`: the packet that went into the
+    /// tunnel), raises the lifetime events it crosses, and says where to send it.
+    #[inline]
+    pub(crate) fn sent(&self, child: &Child, seq: u64, inner: &[u8]) -> Outbound {
+        let sa = &*child.outbound;
+        let inner_len = inner.len() as u64;
+        let before = sa.count_sent(inner_len);
+        sa.limits.crossed(seq - 1, before, inner_len, |k, c| {
+            self.raise_out(child, k, c)
+        });
+        Outbound {
+            child_id: child.id,
+            local: child.local,
+            remote: child.remote,
+            protocol: child.protocol,
+            encap: child.encap,
+            inner_len: inner.len(),
+            tos: outer_tos(tos(inner), child.options.copy_dscp),
+        }
     }
 
     /// Raises a lifetime event for a child's outbound SA.
@@ -308,20 +347,7 @@ impl Snapshot<'_> {
         x.protect
             .seal(aad, seq, iv, buf, icv)
             .map_err(|_| DropReason::CryptoFailure)?;
-
-        let inner_len = inner.len() as u64;
-        let before = sa.count_sent(inner_len);
-        sa.limits.crossed(seq - 1, before, inner_len, |k, c| {
-            self.raise_out(child, k, c)
-        });
-        Ok(Outbound {
-            child_id: child.id,
-            local: child.local,
-            remote: child.remote,
-            encap: child.encap,
-            inner_len: inner.len(),
-            tos: outer_tos(tos(inner), child.options.copy_dscp),
-        })
+        Ok(self.sent(child, seq, inner))
     }
 }
 

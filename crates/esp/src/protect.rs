@@ -28,6 +28,10 @@ pub(crate) enum Protect {
     /// A separate integrity algorithm with ESN: AES-CBC (or ENCR_NULL, `cbc: None`) then an
     /// HMAC over `header | IV | ciphertext | Seq high`.
     EsnInteg(Box<EsnInteg>),
+    /// AH (RFC 4302): the integrity algorithm alone, over what `crate::ah` lays out (the IP
+    /// header with its mutable fields zeroed, AH, the payload, the high half of an ESN). Never
+    /// used by ESP's `seal` / `open`.
+    Ah(Box<Integ>),
 }
 
 /// AES-CBC or ENCR_NULL with an HMAC, for ESN (boxed: the key schedules are large).
@@ -54,7 +58,7 @@ fn esn_aad(hdr: &[u8], seq: u64) -> [u8; 12] {
     a
 }
 
-fn seq_high(seq: u64) -> [u8; 4] {
+pub(crate) fn seq_high(seq: u64) -> [u8; 4] {
     ((seq >> 32) as u32).to_be_bytes()
 }
 
@@ -107,6 +111,15 @@ impl Protect {
                 Some(_) => (16, e.integ.icv_len(), 16),
                 None => (0, e.integ.icv_len(), 1),
             },
+            Protect::Ah(i) => (0, i.icv_len(), 1),
+        }
+    }
+
+    /// The integrity algorithm of an AH SA.
+    pub fn ah(&self) -> Option<&Integ> {
+        match self {
+            Protect::Ah(i) => Some(i),
+            _ => None,
         }
     }
 
@@ -133,6 +146,7 @@ impl Protect {
                 }
                 e.integ.sign(&[hdr, iv, buf, &seq_high(seq)], icv)
             }
+            Protect::Ah(_) => Err(CryptoError::Backend),
         }
     }
 
@@ -159,6 +173,7 @@ impl Protect {
                     None => Ok(()),
                 }
             }
+            Protect::Ah(_) => Err(CryptoError::Backend),
         }
     }
 }

@@ -8,13 +8,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crypto::{Cipher, IntegId};
+use crypto::{Cipher, EncrId, Integ, IntegId};
 
 use crate::lifetime::{Limits, SEQ_SOFT_MARGIN};
 use crate::protect::Protect;
 use crate::replay::ReplayWindow;
 use crate::stats::SaStats;
-use crate::{EspError, Lifetime, SaKeys};
+use crate::{EspError, Lifetime, SaKeys, SecurityProtocol};
 
 /// The keyed transform plus the sizes the packet path needs, read once at install.
 #[derive(Debug)]
@@ -31,12 +31,18 @@ pub(crate) struct Transform {
     pub aead: bool,
     /// Extended Sequence Numbers (RFC 4304): 64-bit counters, the high half in the ICV.
     pub esn: bool,
+    /// ESP or AH: a packet of the other protocol never finds this SA (RFC 4301 §4.4.2: the
+    /// SAD is searched by SPI and protocol).
+    pub protocol: SecurityProtocol,
 }
 
 impl Transform {
-    pub fn new(keys: &SaKeys, esn: bool) -> Result<Self, EspError> {
+    pub fn new(keys: &SaKeys, esn: bool, protocol: SecurityProtocol) -> Result<Self, EspError> {
         if keys.spi < wire::esp::SPI_MIN {
             return Err(EspError::ReservedSpi(keys.spi));
+        }
+        if protocol == SecurityProtocol::Ah {
+            return Self::new_ah(keys, esn);
         }
         let aead = Cipher::is_aead(keys.encr);
         let integ = match keys.integ {
@@ -68,6 +74,34 @@ impl Transform {
             aead,
             esn,
             protect,
+            protocol,
+        })
+    }
+
+    /// An AH transform (RFC 4302 §3.2): an integrity algorithm and nothing else (IKE
+    /// negotiates no encryption for AH: ENCR_NULL with an empty key here).
+    fn new_ah(keys: &SaKeys, esn: bool) -> Result<Self, EspError> {
+        if keys.encr.id != EncrId::Null || !keys.encr_key.as_slice().is_empty() {
+            return Err(EspError::InvalidConfig(
+                "AH takes no encryption (ENCR_NULL, no key)",
+            ));
+        }
+        let integ = match keys.integ {
+            Some(IntegId::None) | None => {
+                return Err(EspError::InvalidConfig("AH needs an integrity algorithm"))
+            }
+            Some(id) => Integ::new(id, keys.integ_key.as_slice())?,
+        };
+        let icv_len = integ.icv_len();
+        Ok(Self {
+            protect: Protect::Ah(Box::new(integ)),
+            iv_len: 0,
+            icv_len,
+            block_len: 1,
+            align: wire::esp::ESP_ALIGN,
+            aead: false,
+            esn,
+            protocol: SecurityProtocol::Ah,
         })
     }
 
@@ -121,11 +155,16 @@ pub(crate) struct OutboundSa {
 }
 
 impl OutboundSa {
-    pub fn new(keys: &SaKeys, esn: bool, lifetime: &Lifetime) -> Result<Self, EspError> {
+    pub fn new(
+        keys: &SaKeys,
+        esn: bool,
+        lifetime: &Lifetime,
+        protocol: SecurityProtocol,
+    ) -> Result<Self, EspError> {
         let last_seq = if esn { u64::MAX } else { u64::from(u32::MAX) };
         Ok(Self {
             spi: keys.spi,
-            xform: Transform::new(keys, esn)?,
+            xform: Transform::new(keys, esn, protocol)?,
             last_seq,
             soft_seq: if esn {
                 u64::MAX
@@ -210,10 +249,11 @@ impl InboundSa {
         window: u32,
         esn: bool,
         lifetime: &Lifetime,
+        protocol: SecurityProtocol,
     ) -> Result<Self, EspError> {
         Ok(Self {
             child_id,
-            xform: Transform::new(keys, esn)?,
+            xform: Transform::new(keys, esn, protocol)?,
             state: Mutex::new(RxState {
                 limits: Limits::new(lifetime),
                 window: ReplayWindow::new(window),
@@ -265,6 +305,7 @@ mod tests {
                     integ_key: SecretBytes::new(vec![2; ilen]),
                 },
                 false,
+                SecurityProtocol::Esp,
             )
             .unwrap();
             for len in 0..300 {

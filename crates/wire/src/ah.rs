@@ -56,7 +56,8 @@ pub struct AhHeader {
 
 impl AhHeader {
     /// Reads the header at the start of `buf` and checks that the whole AH (header and ICV
-    /// field, as Payload Len says) is within `buf`. Reserved must be zero (RFC 4302 §2.3).
+    /// field, as Payload Len says) is within `buf`. Reserved is ignored (RFC 4302 §2.3: zero
+    /// when sent, covered by the ICV, otherwise ignored by the recipient).
     pub fn parse(buf: &[u8]) -> Result<Self, WireError> {
         let b = buf
             .get(..AH_HEADER_LEN)
@@ -71,9 +72,6 @@ impl AhHeader {
             spi: word(4),
             sequence_number: word(8),
         };
-        if b.get(2..4) != Some(&[0, 0]) {
-            return Err(WireError::Invalid("AH reserved field"));
-        }
         if h.len() < AH_HEADER_LEN {
             return Err(WireError::BadLength("AH payload length"));
         }
@@ -378,8 +376,7 @@ mod tests {
         assert_eq!(h.len(), 28);
         assert_eq!(AhHeader::parse(&b[..27]), Err(WireError::Truncated("AH")));
         b[3] = 1;
-        assert!(AhHeader::parse(&b).is_err());
-        b[3] = 0;
+        assert_eq!(AhHeader::parse(&b), Ok(h));
         b[1] = 0; // 8 bytes: shorter than the fixed fields
         assert!(AhHeader::parse(&b).is_err());
         assert!(AhHeader::parse(&b[..11]).is_err());
