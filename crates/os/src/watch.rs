@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteMetric};
 use netlink_packet_route::AddressFamily;
 use rtnetlink::constants::{
     RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE,
@@ -77,6 +77,52 @@ impl Netlink {
     /// route's preferred source). `None` when there is no route or the route names no source
     /// (e.g. no address of that family is left).
     pub async fn source_for(&self, dst: IpAddr) -> io::Result<Option<IpAddr>> {
+        Ok(self.route_to(dst, None).await?.and_then(|route| {
+            route.attributes.iter().find_map(|a| match a {
+                RouteAttribute::PrefSource(RouteAddress::Inet(a)) => Some(IpAddr::V4(*a)),
+                RouteAttribute::PrefSource(RouteAddress::Inet6(a)) => Some(IpAddr::V6(*a)),
+                _ => None,
+            })
+        }))
+    }
+
+    /// The path MTU towards `dst` as the kernel knows it (RFC 1191 §6.3, RFC 8201 §5.3): the
+    /// MTU of the route to it (a configured `mtu` or one learned from ICMP "fragmentation
+    /// needed" / "packet too big", `RTAX_MTU`), else the MTU of the interface the route leaves
+    /// by. `mark`: look up as for packets with this firewall mark (`ip route get DST mark M`,
+    /// e.g. the mark our own sockets carry, which policy routing keeps off the TUN device).
+    /// `None` when there is no route.
+    pub async fn path_mtu(&self, dst: IpAddr, mark: Option<u32>) -> io::Result<Option<u32>> {
+        let Some(route) = self.route_to(dst, mark).await? else {
+            return Ok(None);
+        };
+        let mut oif = None;
+        for a in &route.attributes {
+            match a {
+                RouteAttribute::Metrics(metrics) => {
+                    if let Some(mtu) = metrics.iter().find_map(|m| match m {
+                        RouteMetric::Mtu(mtu) if *mtu > 0 => Some(*mtu),
+                        _ => None,
+                    }) {
+                        return Ok(Some(mtu));
+                    }
+                }
+                RouteAttribute::Oif(i) => oif = Some(*i),
+                _ => {}
+            }
+        }
+        match oif {
+            Some(i) => Ok(self
+                .link_by_index(i)
+                .await?
+                .map(|l| l.mtu)
+                .filter(|&m| m > 0)),
+            None => Ok(None),
+        }
+    }
+
+    /// `ip route get DST [mark M]`: the route the kernel would use, or `None` when there is none.
+    async fn route_to(&self, dst: IpAddr, mark: Option<u32>) -> io::Result<Option<RouteMessage>> {
         let mut query = RouteMessage::default();
         query.header.address_family = match dst {
             IpAddr::V4(_) => AddressFamily::Inet,
@@ -89,13 +135,11 @@ impl Netlink {
                 IpAddr::V4(a) => RouteAddress::Inet(a),
                 IpAddr::V6(a) => RouteAddress::Inet6(a),
             }));
+        if let Some(m) = mark {
+            query.attributes.push(RouteAttribute::Mark(m));
+        }
         match self.handle.route().get(query).execute().try_next().await {
-            Ok(Some(route)) => Ok(route.attributes.iter().find_map(|a| match a {
-                RouteAttribute::PrefSource(RouteAddress::Inet(a)) => Some(IpAddr::V4(*a)),
-                RouteAttribute::PrefSource(RouteAddress::Inet6(a)) => Some(IpAddr::V6(*a)),
-                _ => None,
-            })),
-            Ok(None) => Ok(None),
+            Ok(route) => Ok(route),
             Err(e) => match to_io(e) {
                 e if matches!(
                     e.raw_os_error(),

@@ -46,3 +46,77 @@ fn changes_are_reported_and_the_source_follows_the_addresses() {
         );
     });
 }
+
+/// The path MTU is the route's `mtu` when it has one (as a learned PMTU would be), else the
+/// MTU of the interface the route leaves by; no route, none.
+#[test]
+fn path_mtu_from_the_route_or_its_interface() {
+    in_netns("watch_pmtu", |nl| async move {
+        assert_eq!(nl.path_mtu(ip("198.51.100.1"), None).await.unwrap(), None);
+        nl.add_address(LOOPBACK_IFINDEX, ip("192.0.2.7"), 24)
+            .await
+            .expect("add 192.0.2.7/24");
+        let lo = nl
+            .link_by_index(LOOPBACK_IFINDEX)
+            .await
+            .unwrap()
+            .expect("lo");
+        assert_eq!(
+            nl.path_mtu(ip("192.0.2.99"), None).await.unwrap(),
+            Some(lo.mtu),
+            "no route MTU: the interface's"
+        );
+        // This thread's namespace is the one `ip` inherits.
+        let st = std::process::Command::new("ip")
+            .args([
+                "route",
+                "add",
+                "198.51.100.0/24",
+                "dev",
+                "lo",
+                "mtu",
+                "1400",
+            ])
+            .status()
+            .expect("run ip");
+        assert!(st.success(), "ip route add ... mtu 1400");
+        assert_eq!(
+            nl.path_mtu(ip("198.51.100.1"), None).await.unwrap(),
+            Some(1400)
+        );
+        // With a mark that a rule sends to a table of its own, that table's route counts.
+        for args in [
+            &[
+                "route",
+                "add",
+                "198.51.100.0/24",
+                "dev",
+                "lo",
+                "mtu",
+                "1300",
+                "table",
+                "77",
+            ][..],
+            &["rule", "add", "fwmark", "0x77", "table", "77"][..],
+        ] {
+            let st = std::process::Command::new("ip")
+                .args(args)
+                .status()
+                .expect("run ip");
+            assert!(st.success(), "ip {args:?}");
+        }
+        assert_eq!(
+            nl.path_mtu(ip("198.51.100.1"), Some(0x77)).await.unwrap(),
+            Some(1300)
+        );
+        assert_eq!(
+            nl.path_mtu(ip("198.51.100.1"), None).await.unwrap(),
+            Some(1400)
+        );
+        assert_eq!(
+            nl.path_mtu(ip("192.0.2.99"), None).await.unwrap(),
+            Some(lo.mtu),
+            "other routes keep the interface's"
+        );
+    });
+}

@@ -27,12 +27,15 @@ struct Tunnel {
     esp: &'static str,
     /// gw1's metrics endpoint.
     metrics: Option<&'static str>,
+    /// An `mtu` on gw1's route to gw2 (set before the daemons start).
+    route_mtu: Option<u16>,
 }
 
 const GCM_V4: Tunnel = Tunnel {
     outer_v6: false,
     esp: "aes256gcm16",
     metrics: None,
+    route_mtu: None,
 };
 
 /// gw1's or gw2's configuration.
@@ -115,6 +118,25 @@ fn pair(prefix: &str, t: Tunnel) -> Option<Pair> {
         return None;
     }
     let topo = Topology::net2net(prefix);
+    if let Some(mtu) = t.route_mtu {
+        let peer = if t.outer_v6 {
+            addr::GW2_V6
+        } else {
+            addr::GW2_V4
+        };
+        let mtu = mtu.to_string();
+        let out = topo.gw1.run(&[
+            "ip",
+            "route",
+            "add",
+            peer,
+            "dev",
+            testbed::topology::OUTER_IF,
+            "mtu",
+            &mtu,
+        ]);
+        assert!(out.ok(), "{out}");
+    }
     let d2 = topo.subdir("gw2");
     let d1 = topo.subdir("gw1");
     let gw2 = RampartDaemon::start(
@@ -250,6 +272,45 @@ fn dataplane_drops_counted_per_reason() {
     );
 }
 
+/// The tunnel follows the outer path's MTU (RFC 4301 §8.2): gw1's route to gw2 says 1300, so
+/// with AES-GCM over IPv4 and UDP (65 bytes of overhead at worst) the tunnel carries inner
+/// packets up to 1235 bytes, and a larger one with DF gets "fragmentation needed" for 1235.
+#[test]
+fn dataplane_path_mtu_from_the_route() {
+    let t = Tunnel {
+        route_mtu: Some(1300),
+        ..GCM_V4
+    };
+    let Some(p) = pair("dpq", t) else {
+        return;
+    };
+    wait_child(&p);
+    let df_ping = |size: &str| {
+        p.topo.h1.run(&[
+            "ping",
+            "-4",
+            "-n",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            "-M",
+            "do",
+            "-s",
+            size,
+            addr::H2_V4,
+        ])
+    };
+    let out = df_ping("1250");
+    assert!(
+        out.stdout.contains("mtu = 1235") || out.stderr.contains("mtu=1235"),
+        "{out}"
+    );
+    // 1207 bytes of ICMP payload make a 1235-byte packet: it fits.
+    let out = df_ping("1207");
+    assert!(out.ok(), "{out}");
+}
+
 /// IPv6 outer + AES-CBC/HMAC-SHA2-512-256: 121 bytes of overhead at worst, so the tunnel is
 /// sure to carry inner packets up to 1379 bytes while the TUN MTU is 1400 (a 1400-byte packet
 /// needs 1512 bytes on the wire). A 1400-byte ping with DF from h1 gets gw1's "fragmentation
@@ -262,6 +323,7 @@ fn dataplane_icmp_too_big_and_mss_clamp() {
         outer_v6: true,
         esp: "aes128-sha512",
         metrics: None,
+        route_mtu: None,
     };
     let Some(p) = pair("dpm", t) else {
         return;

@@ -398,7 +398,11 @@ impl Daemon {
                     .find(|k| k.name == c.name)
                     .map(|k| k.dataplane)
                     .unwrap_or_default();
-                let cfg = datapath::child_sa_config(&c, &settings);
+                let mut cfg = datapath::child_sa_config(&c, &settings);
+                // RFC 4301 §8.2: the tunnel carries what the outer path does.
+                if let Some(mtu) = self.routes.path_mtu(c.remote.ip()).await {
+                    cfg.options.path_mtu = mtu;
+                }
                 match self.dp.install_child(cfg) {
                     Ok(_) => {
                         self.inbound_seen.insert(c.child.0, 0);

@@ -146,6 +146,22 @@ fn ifname(ifindex: u32) -> Option<String> {
 }
 
 impl Routes {
+    /// The path MTU towards a peer's outer address, as our own (marked) packets would take it
+    /// (`os::Netlink::path_mtu`): the route's MTU (configured, or learned from ICMP by the
+    /// kernel) or its interface's. `None` (the data plane's default then applies) when there is
+    /// no route, the answer is below 576 (RFC 791's datagram every host takes: a smaller MTU is
+    /// misconfigured) or the lookup fails (logged).
+    pub async fn path_mtu(&self, peer: IpAddr) -> Option<u16> {
+        match self.nl.path_mtu(peer, Some(OWN_MARK)).await {
+            Ok(Some(mtu)) if mtu >= 576 => Some(u16::try_from(mtu).unwrap_or(u16::MAX)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::debug!("path MTU towards {peer}: {e}");
+                None
+            }
+        }
+    }
+
     /// Routes through interface `ifindex`.
     pub fn new(nl: Netlink, ifindex: u32) -> Self {
         Self {
