@@ -114,6 +114,8 @@ mod sa;
 mod spd;
 mod stats;
 #[cfg(test)]
+mod tests_ah;
+#[cfg(test)]
 mod tests_esn;
 #[cfg(test)]
 mod tests_lifetime;
