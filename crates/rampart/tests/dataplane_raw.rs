@@ -1,12 +1,13 @@
-//! Raw ESP (IP protocol 50, RFC 4303 §2) between two Rampart daemons (issue 4): without NAT
-//! and without `encap`, the Child SA is not UDP-encapsulated (RFC 7296 §2.23) and the data
-//! plane sends and receives ESP on raw sockets. This machine's kernel has no ESP handler; a
-//! raw socket still gets protocol 50, so two userspace data planes meet here (the VM test
-//! proves the same against a kernel's ESP).
+//! Raw ESP (IP protocol 50, RFC 4303 §2) and AH (IP protocol 51, RFC 4302) between two
+//! Rampart daemons (issue 4): without NAT and without `encap`, the Child SA is not
+//! UDP-encapsulated (RFC 7296 §2.23) and the data plane sends and receives ESP or AH on raw
+//! sockets. This machine's kernel has no ESP or AH handler; a raw socket still gets protocols
+//! 50 and 51, so two userspace data planes meet here (the VM test proves the same against a
+//! kernel's ESP and AH).
 //!
 //! Topology: testbed's net2net (h1 - gw1 - gw2 - h2), IPv4 inner networks, IPv4 or IPv6
-//! outer. Proof that the packets are raw ESP and not ESP-in-UDP: an nftables counter on gw2
-//! for IP protocol 50 in, and one for UDP to 4500 that must stay at zero.
+//! outer. Proof that the packets are raw ESP (or AH) and not ESP-in-UDP: an nftables counter
+//! on gw2 for IP protocol 50 (51) in, and one for UDP to 4500 that must stay at zero.
 //! Needs root; under CI=true a missing tool fails the test.
 
 use std::path::Path;
@@ -20,8 +21,15 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
 }
 
-/// gw1's or gw2's configuration: no `encap`, so raw ESP.
-fn conf(gw: u8, dir: &Path, tun: &str, v6: bool) -> String {
+/// The Child SA's security protocol.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proto {
+    Esp,
+    Ah,
+}
+
+/// gw1's or gw2's configuration: no `encap`, so raw ESP (or AH).
+fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, proto: Proto) -> String {
     let (me, peer) = match (gw, v6) {
         (1, false) => (addr::GW1_V4, addr::GW2_V4),
         (_, false) => (addr::GW2_V4, addr::GW1_V4),
@@ -45,6 +53,10 @@ fn conf(gw: u8, dir: &Path, tun: &str, v6: bool) -> String {
             "none",
         )
     };
+    let proposals = match proto {
+        Proto::Esp => r#"esp_proposals = ["aes256gcm16"]"#,
+        Proto::Ah => r#"ah_proposals = ["sha256"]"#,
+    };
     format!(
         r#"[daemon]
 control_socket = "{sock}"
@@ -63,7 +75,7 @@ id = "{peer_id}"
 [connections.raw.children.net]
 local_ts = ["{lan}"]
 remote_ts = ["{peer_lan}"]
-esp_proposals = ["aes256gcm16"]
+{proposals}
 start_action = "{start}"
 
 [secrets.ike.gws]
@@ -86,15 +98,19 @@ fn counter(ns: &Netns, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no packet count: {out}"))
 }
 
-fn run(prefix: &str, v6: bool) {
+fn run(prefix: &str, v6: bool, proto: Proto) {
     if !testbed::require_root_and_tools(testbed::NETNS_TOOLS) {
         return;
     }
     let topo = Topology::net2net(prefix);
+    // (`ip6 nexthdr`: the IPv6 header's own Next Header; `meta l4proto` would look past AH,
+    // an extension header to the kernel.)
     let rules = "table inet rawt {\n\
-        counter esp_in {}\n counter natt_in {}\n\
+        counter esp_in {}\n counter ah_in {}\n counter natt_in {}\n\
         chain input { type filter hook input priority 0;\n\
-          meta l4proto esp counter name esp_in\n udp dport 4500 counter name natt_in\n }\n}\n";
+          meta l4proto esp counter name esp_in\n\
+          ip protocol ah counter name ah_in\n ip6 nexthdr ah counter name ah_in\n\
+          udp dport 4500 counter name natt_in\n }\n}\n";
     let out = topo.gw2.run(&["nft", rules]);
     assert!(out.ok(), "{out}");
     let d2 = topo.subdir("gw2");
@@ -103,13 +119,13 @@ fn run(prefix: &str, v6: bool) {
         bin(),
         &topo.gw2,
         &d2,
-        &conf(2, &d2, &format!("{prefix}2"), v6),
+        &conf(2, &d2, &format!("{prefix}2"), v6, proto),
     );
     let mut gw1 = RampartDaemon::start(
         bin(),
         &topo.gw1,
         &d1,
-        &conf(1, &d1, &format!("{prefix}1"), v6),
+        &conf(1, &d1, &format!("{prefix}1"), v6, proto),
     );
     let mut c = Client::connect(gw1.socket()).unwrap();
     let up = testbed::wait_until(Duration::from_secs(10), || {
@@ -122,12 +138,17 @@ fn run(prefix: &str, v6: bool) {
     assert!(up, "no Child SA on gw1:\n{}", gw1.log());
     assert!(
         testbed::ping(&topo.h1, addr::H2_V4, 3),
-        "no ping through raw ESP\ngw1:\n{}\ngw2:\n{}",
+        "no ping through raw ESP/AH\ngw1:\n{}\ngw2:\n{}",
         gw1.log(),
         gw2.log()
     );
-    // Each echo request reached gw2 as protocol 50; nothing came as UDP to 4500.
-    assert!(counter(&topo.gw2, "esp_in") >= 3);
+    // Each echo request reached gw2 as protocol 50 (51); nothing came as UDP to 4500.
+    let (used, unused) = match proto {
+        Proto::Esp => ("esp_in", "ah_in"),
+        Proto::Ah => ("ah_in", "esp_in"),
+    };
+    assert!(counter(&topo.gw2, used) >= 3, "{used}");
+    assert_eq!(counter(&topo.gw2, unused), 0, "{unused}");
     assert_eq!(counter(&topo.gw2, "natt_in"), 0);
     gw1.stop();
     gw2.stop();
@@ -135,10 +156,20 @@ fn run(prefix: &str, v6: bool) {
 
 #[test]
 fn raw_esp_ipv4_outer() {
-    run("dre4", false);
+    run("dre4", false, Proto::Esp);
 }
 
 #[test]
 fn raw_esp_ipv6_outer() {
-    run("dre6", true);
+    run("dre6", true, Proto::Esp);
+}
+
+#[test]
+fn ah_ipv4_outer() {
+    run("dra4", false, Proto::Ah);
+}
+
+#[test]
+fn ah_ipv6_outer() {
+    run("dra6", true, Proto::Ah);
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use esp::DataPlane;
 use os::{Sockets, Tun};
-use raw_worker::RawEsp;
+use raw_worker::RawIpsec;
 use tokio::sync::mpsc;
 
 // Until the engine task awaits `DataPath::expiry` (daemon/mod.rs, see there).
@@ -43,7 +43,7 @@ pub struct IkeDatagram {
     pub payload: Vec<u8>,
 }
 
-/// The running data path: the TUN device, the sockets' receive loops (UDP, and raw ESP for
+/// The running data path: the TUN device, the sockets' receive loops (UDP, and raw ESP/AH for
 /// Child SAs without UDP encapsulation) and the ESP data plane.
 /// The daemon talks to it only through these methods, so its insides (threads, batching) can
 /// change without touching the daemon.
@@ -57,9 +57,9 @@ pub struct DataPath {
 
 impl DataPath {
     /// Starts the loops: packets from `tun` are sealed and sent on `sockets` (ESP in UDP) or on
-    /// raw IP protocol 50 sockets opened here (Child SAs without encapsulation); datagrams on
-    /// the sockets are opened into `tun` (ESP) or handed to `ike` (IKE), raw ESP into `tun`. Must be called inside the
-    /// tokio runtime that owns `tun` and `sockets`.
+    /// raw IP protocol 50/51 sockets opened here (ESP Child SAs without encapsulation, AH);
+    /// datagrams on the sockets are opened into `tun` (ESP) or handed to `ike` (IKE), raw ESP
+    /// and AH into `tun`. Must be called inside the tokio runtime that owns `tun` and `sockets`.
     pub fn start(tun: Arc<Tun>, sockets: Arc<Sockets>, ike: mpsc::Sender<IkeDatagram>) -> Self {
         let dp = Arc::new(DataPlane::new());
         // Our own packets carry a mark that keeps them out of transport mode's capture.
@@ -69,7 +69,7 @@ impl DataPath {
                 tracing::warn!("cannot set SO_MARK on {}: {e}", s.socket.local_addr());
             }
         }
-        let raw = Arc::new(RawEsp::open(Some(mark)));
+        let raw = Arc::new(RawIpsec::open(Some(mark)));
         let mut tasks = Vec::new();
         for q in 0..tun.queues().len() {
             tasks.push(tokio::spawn(tun_worker::run(
@@ -174,7 +174,10 @@ pub fn child_sa_config(
             ike::Mode::Tunnel => esp::Mode::Tunnel,
             ike::Mode::Transport => esp::Mode::Transport,
         },
-        protocol: esp::SecurityProtocol::Esp,
+        protocol: match c.suite.protocol {
+            crypto::proposal::Protocol::Ah => esp::SecurityProtocol::Ah,
+            _ => esp::SecurityProtocol::Esp,
+        },
         local_ts: c.local_ts.clone(),
         remote_ts: c.remote_ts.clone(),
         local: c.local,

@@ -12,7 +12,7 @@ use os::{Sockets, Tun};
 
 use super::gso::GsoBatch;
 use super::icmp_limit::IcmpLimit;
-use super::raw_worker::RawEsp;
+use super::raw_worker::RawIpsec;
 
 /// Largest IP packet a split can produce (a non-GSO read is one whole packet).
 const PACKET_BUF: usize = 65_536;
@@ -22,7 +22,7 @@ pub async fn run(
     queue: usize,
     dp: Arc<DataPlane>,
     sockets: Arc<Sockets>,
-    raw: Arc<RawEsp>,
+    raw: Arc<RawIpsec>,
 ) {
     let Some(q) = tun.queues().get(queue) else {
         return;
@@ -53,11 +53,11 @@ pub async fn run(
             // A drop is counted by the data plane and leaves the batch as it was.
             match snap.encapsulate_append(pkt, &mut batch.buf) {
                 Ok(o) if o.encap => batch.push(mark, (o.local, o.remote), o.tos, &sockets).await,
-                // Raw ESP (no UDP encapsulation): one packet per send, taken back out of
-                // the batch buffer.
+                // Raw ESP (no UDP encapsulation) or AH: one packet per send, taken back out
+                // of the batch buffer.
                 Ok(o) => {
-                    if let Some(esp) = batch.buf.get(mark..) {
-                        raw.send(esp, o.local, o.remote).await;
+                    if let Some(packet) = batch.buf.get(mark..) {
+                        raw.send(&o, packet).await;
                     }
                     batch.buf.truncate(mark);
                 }
