@@ -105,13 +105,17 @@ pub struct ChildSaInfo {
     pub mode: ChildMode,
     /// ESP in UDP (RFC 3948).
     pub encap: bool,
+    /// The security protocol: `ESP` (RFC 4303) or `AH` (RFC 4302). Absent from daemons
+    /// older than AH support: `ESP`.
+    #[serde(default = "esp")]
+    pub protocol: String,
     /// Our inbound SPI, 8 hex digits.
     #[serde(with = "crate::hex::u32_hex")]
     pub spi_in: u32,
     /// The peer's inbound SPI (our outbound), 8 hex digits.
     #[serde(with = "crate::hex::u32_hex")]
     pub spi_out: u32,
-    /// The negotiated ESP proposal in strongSwan syntax, e.g. `aes256gcm16`.
+    /// The negotiated ESP or AH proposal in strongSwan syntax, e.g. `aes256gcm16`, `sha256`.
     pub proposal: String,
     /// Our traffic selectors (text form), e.g. `203.0.113.0/24`.
     pub local_ts: Vec<String>,
@@ -197,8 +201,11 @@ pub struct ChildConnInfo {
     pub local_ts: Vec<String>,
     /// The peer's selectors.
     pub remote_ts: Vec<String>,
-    /// ESP proposals, strongSwan syntax.
+    /// ESP proposals, strongSwan syntax (empty for an AH-only child).
     pub esp_proposals: Vec<String>,
+    /// AH proposals, strongSwan syntax, offered before the ESP ones (absent: none).
+    #[serde(default)]
+    pub ah_proposals: Vec<String>,
     /// Tunnel or transport.
     pub mode: ChildMode,
     /// `none` or `start`.
@@ -403,4 +410,9 @@ pub struct SubscribeResult {
     pub sa: bool,
     /// Log lines at this level or more severe (`null` = none).
     pub log: Option<crate::LogLevel>,
+}
+
+/// `ChildSaInfo::protocol` when a daemon does not say.
+fn esp() -> String {
+    "ESP".to_string()
 }

@@ -26,7 +26,7 @@ fn doc_ike_sa() -> Value {
       "established_secs": 12,
       "children": [{
         "id": 1, "name": "net", "state": "INSTALLED", "mode": "tunnel", "encap": true,
-        "spi_in": "c1a2b3c4", "spi_out": "c5d6e7f8", "proposal": "aes256gcm16",
+        "protocol": "ESP", "spi_in": "c1a2b3c4", "spi_out": "c5d6e7f8", "proposal": "aes256gcm16",
         "local_ts": ["203.0.113.0/24"], "remote_ts": ["198.51.100.0/25"],
         "bytes_in": 0, "bytes_out": 0, "packets_in": 0, "packets_out": 0
       }]
@@ -55,6 +55,7 @@ fn typed_ike_sa() -> IkeSaInfo {
             state: ChildSaState::Installed,
             mode: ChildMode::Tunnel,
             encap: true,
+            protocol: "ESP".into(),
             spi_in: 0xc1a2_b3c4,
             spi_out: 0xc5d6_e7f8,
             proposal: "aes256gcm16".into(),
@@ -74,6 +75,23 @@ fn doc_ike_sa_decodes_and_encodes_exactly() {
     assert_eq!(typed, typed_ike_sa());
     assert_eq!(serde_json::to_value(&typed).unwrap(), doc_ike_sa());
     round_trip(&typed);
+}
+
+/// A daemon from before AH support sends no `protocol`: its children are ESP.
+#[test]
+fn child_without_protocol_is_esp() {
+    let mut v = doc_ike_sa();
+    v["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("protocol")
+        .unwrap();
+    let typed: IkeSaInfo = serde_json::from_value(v).unwrap();
+    assert_eq!(typed.children[0].protocol, "ESP");
+    v = doc_ike_sa();
+    v["children"][0]["protocol"] = json!("AH");
+    let typed: IkeSaInfo = serde_json::from_value(v).unwrap();
+    assert_eq!(typed.children[0].protocol, "AH");
 }
 
 #[test]

@@ -136,6 +136,15 @@ fn run(prefix: &str, v6: bool, proto: Proto) {
         })
     });
     assert!(up, "no Child SA on gw1:\n{}", gw1.log());
+    // The status says which protocol carries the child, and it is never UDP-encapsulated.
+    let sas = c.list_sas(None).unwrap();
+    let child = &sas.ike_sas[0].children[0];
+    let want = match proto {
+        Proto::Esp => ("ESP", "aes256gcm16"),
+        Proto::Ah => ("AH", "sha256"),
+    };
+    assert_eq!((child.protocol.as_str(), child.proposal.as_str()), want);
+    assert!(!child.encap);
     assert!(
         testbed::ping(&topo.h1, addr::H2_V4, 3),
         "no ping through raw ESP/AH\ngw1:\n{}\ngw2:\n{}",

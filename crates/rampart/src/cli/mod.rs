@@ -191,7 +191,11 @@ fn print_sas(sas: &[IkeSaInfo]) {
                 format!("{:?}", c.state).to_uppercase(),
                 format!("{:08x}", c.spi_in),
                 format!("{:08x}", c.spi_out),
-                c.proposal.clone(),
+                if c.protocol == "ESP" {
+                    c.proposal.clone()
+                } else {
+                    format!("{}:{}", c.protocol, c.proposal)
+                },
                 c.local_ts.join(","),
                 c.remote_ts.join(","),
                 c.bytes_in.to_string(),
@@ -251,7 +255,7 @@ pub fn list_conns(socket: &Path, json: bool) -> ExitCode {
                 "MODE",
                 "LOCAL_TS",
                 "REMOTE_TS",
-                "ESP_PROPOSALS",
+                "PROPOSALS",
                 "START",
                 "CLOSE",
             ]);
@@ -286,7 +290,12 @@ pub fn list_conns(socket: &Path, json: bool) -> ExitCode {
                         format!("{:?}", k.mode).to_lowercase(),
                         k.local_ts.join(","),
                         k.remote_ts.join(","),
-                        k.esp_proposals.join(","),
+                        k.ah_proposals
+                            .iter()
+                            .map(|p| format!("AH:{p}"))
+                            .chain(k.esp_proposals.iter().cloned())
+                            .collect::<Vec<_>>()
+                            .join(","),
                         k.start_action.clone(),
                         k.close_action.clone(),
                     ]);

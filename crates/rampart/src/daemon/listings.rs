@@ -56,6 +56,7 @@ pub fn list_conns(cfg: &config::Config, engine: &Engine, now: Instant) -> ListCo
                     local_ts: strings(&ts(&ch.local_ts)),
                     remote_ts: strings(&ts(&ch.remote_ts)),
                     esp_proposals: ch.esp_proposals.iter().map(ToString::to_string).collect(),
+                    ah_proposals: ch.ah_proposals.iter().map(ToString::to_string).collect(),
                     mode: match ch.mode {
                         config::Mode::Tunnel => ChildMode::Tunnel,
                         config::Mode::Transport => ChildMode::Transport,

@@ -53,6 +53,7 @@ pub fn status(engine: &Engine, dp: &super::datapath::DataPath, now: Instant) -> 
                             ike::Mode::Transport => ChildMode::Transport,
                         },
                         encap: c.encap,
+                        protocol: c.suite.protocol().to_string(),
                         spi_in: c.spi_in,
                         spi_out: c.spi_out,
                         proposal: c.suite.to_string(),
