@@ -115,6 +115,11 @@ impl Snapshot<'_> {
         };
         let (src, dst, id) = match child.mode {
             Mode::Tunnel => (child.local.ip(), child.remote.ip(), self.dp.next_ip_id()),
+            // The packet's own addresses stand for the SA's endpoints (RFC 4301 §4.1): one
+            // of the other family cannot go to the child's peer.
+            Mode::Transport if f.src.is_ipv4() != child.remote.is_ipv4() => {
+                return Err(DropReason::Malformed)
+            }
             Mode::Transport => {
                 let own = match inner.get(4..6) {
                     Some(&[a, b]) if f.src.is_ipv4() => u16::from_be_bytes([a, b]),

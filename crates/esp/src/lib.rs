@@ -1,4 +1,5 @@
-//! Rampart's userspace ESP data plane (RFC 4301, RFC 4303, RFC 3948), sans-IO.
+//! Rampart's userspace IPsec data plane: ESP (RFC 4303, RFC 3948) and AH (RFC 4302) under
+//! RFC 4301, sans-IO.
 //!
 //! A [`DataPlane`] holds the Security Policy Database (selectors → child), the Security
 //! Association Database (SPI → inbound SA) and counters. It never touches a socket, a TUN
@@ -27,7 +28,7 @@
 //! replace_outbound_sa(&self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch
 //! child_stats(id) / inbound_sa_stats(spi) / outbound_sa_stats(id) / drop_counters()
 //! set_event_notifier(&self, Arc<dyn Fn() + Send + Sync>) / take_events() -> Vec<SaEvent>
-//! overhead(id) -> Option<usize>                    // worst-case bytes added per packet
+//! overhead(id) -> Option<usize>                    // worst-case bytes added per packet (ESP or AH)
 //! max_inner(id) -> Option<usize>                   // path_mtu − overhead
 //! ```
 //!
@@ -40,6 +41,8 @@
 //! - UDP 4500 → classify with [`wire::natt::classify`]: `Esp(bytes)` →
 //!   [`DataPlane::decapsulate`]`(bytes, from, &mut out)`; `Ike` → IKE engine; `Keepalive` →
 //!   ignore. On success `out` is the inner IP packet for the TUN device.
+//! - Raw IP protocol 51 → [`DataPlane::decapsulate_ah`]`(ip_packet, &mut out)` with the whole
+//!   IP packet, header included (see "AH" below).
 //! - Errors are [`DropReason`]s, each counted in [`DataPlane::drop_counters`]; nothing is
 //!   logged per packet. `out` is empty after a drop.
 //! - Buffers: pass the same `Vec<u8>` every time; it is cleared and reused, so the steady state
@@ -95,8 +98,38 @@
 //! encapsulation its TCP/UDP checksum is recomputed (RFC 3948 §3.1.2). Fragments and IPv6
 //! extension headers are not carried (`DropReason::Malformed`); no MSS clamping, no TFC.
 //!
-//! # Not yet
-//! AH.
+//! # AH (RFC 4302)
+//! A child with [`ChildSaConfig::protocol`] = [`SecurityProtocol::Ah`] authenticates instead
+//! of encrypting: its [`SaKeys`] have `encr` ENCR_NULL with an empty key and an integrity
+//! algorithm (HMAC-SHA1-96, HMAC-SHA2-256-128/-384-192/-512-256); `encap` must be false (AH's
+//! ICV covers the addresses a NAT rewrites). Selectors, tunnel and transport mode, sequence
+//! numbers, ESN, replay window, lifetimes, counters, events, MSS clamping, ECN/DSCP and the
+//! path MTU work as for ESP; TFC padding does not apply (ignored). A packet of one protocol
+//! never finds an SA of the other ([`DropReason::UnknownSpi`]).
+//! - Outbound, [`Snapshot::encapsulate_append`] as for ESP, but `out` receives the whole IP
+//!   packet ([`Outbound::protocol`] says which): an IPv4 header (20 bytes, no options,
+//!   TOS = [`Outbound::tos`], a nonzero Identification — the packet's own in transport mode
+//!   unless 0, else a per-data-plane counter — flags 0, TTL 64, protocol 51, checksum) or an
+//!   IPv6 header (traffic class = `tos`, flow label 0, hop limit 64, next header 51), then AH
+//!   (ICV padded to 32 / 64 bits, §2.6), then the inner packet (tunnel) or the upper-layer
+//!   payload (transport, addresses those of the packet). The ICV covers the header with its
+//!   mutable fields zeroed, AH with a zero ICV, the payload and the ESN high half (§3.3.3).
+//!   The daemon sends IPv4 as is with IP_HDRINCL (every field is kept: the Identification is
+//!   nonzero); IPv6 without its first 40 bytes on a raw protocol-51 socket bound to
+//!   [`Outbound::local`] (the kernel then writes the same header up to fields the ICV does not
+//!   cover).
+//! - Inbound, [`Snapshot::decapsulate_ah_append`] / [`DataPlane::decapsulate_ah`] take the
+//!   received IP packet from its header: IPv4 with options as a raw socket gives it; IPv6 as
+//!   the daemon rebuilds it (the 40-byte header, then any Hop-by-Hop / Routing / Destination
+//!   Options headers before AH). The ICV is verified (constant time) with the mutable fields
+//!   zeroed (Appendix A: IPv4 options but the immutable ones, IPv6 option data with the
+//!   "may change" bit); fragments, IPv4 source routes and IPv6 Routing headers with Segments
+//!   Left ≠ 0 are [`DropReason::Malformed`]. `out` is the inner packet (tunnel) or the packet
+//!   without AH (transport: Protocol / Next Header, lengths and checksum fixed).
+//!   [`Inbound::from`] is the packet's source address with port 0; the outer TOS is read from
+//!   the header.
+//! - Overhead: outer header + 12 + ICV (padded): e.g. HMAC-SHA2-256-128 20 + 28 over IPv4,
+//!   40 + 32 over IPv6; never more than [`DataPlane::worst_overhead`].
 
 mod ah_in;
 mod ah_out;

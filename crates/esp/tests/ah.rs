@@ -555,3 +555,19 @@ fn esn_changes_what_the_icv_covers() {
     b.install_child(cb).unwrap();
     assert_eq!(b.decapsulate_ah(&w, &mut out).unwrap().seq, 1);
 }
+
+#[test]
+fn transport_packet_of_the_other_family_refused() {
+    let (mut ca, _) = ah_configs(IntegId::HmacSha2_256_128, false, true);
+    ca.local_ts = vec![ts("0.0.0.0/0"), ts("::/0")];
+    ca.remote_ts = vec![ts("0.0.0.0/0"), ts("::/0")];
+    let a = DataPlane::new();
+    a.install_child(ca).unwrap();
+    let mut w = Vec::new();
+    let v6 = ping("2001:db8:2::10", "2001:db8:10::20", 8);
+    assert_eq!(a.encapsulate(&v6, &mut w), Err(DropReason::Malformed));
+    assert!(w.is_empty());
+    a.encapsulate(&ping("203.0.113.10", "198.51.100.20", 8), &mut w)
+        .unwrap();
+    assert_eq!(w[9], AH);
+}
