@@ -53,7 +53,8 @@ pub struct RawRecv {
     pub header: Range<usize>,
     /// Where the protocol's own bytes (the ESP or AH header onwards) are in the buffer.
     pub payload: Range<usize>,
-    /// The outer TOS byte (IPv4; 0 for IPv6), for RFC 6040 decapsulation.
+    /// The outer TOS byte (IPv4) or Traffic Class (IPv6, `IPV6_RECVTCLASS`), for RFC 6040
+    /// decapsulation.
     pub tos: u8,
     /// The packet was longer than the buffer (`MSG_TRUNC`): its tail is missing.
     pub truncated: bool,
@@ -91,6 +92,9 @@ impl RawSocket {
                 libc::IPV6_RECVPKTINFO,
                 1,
             )?;
+            // The Traffic Class (RFC 3542 §6.5), for RFC 6040 decapsulation; IPv4 has it in the
+            // header the socket delivers.
+            sys::setsockopt_int(socket.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVTCLASS, 1)?;
         }
         let size = libc::c_int::try_from(buffer).unwrap_or(libc::c_int::MAX / 2);
         for (force, plain) in [
@@ -136,15 +140,18 @@ impl RawSocket {
     }
 
     /// Sends `payload` (an ESP or AH packet, from its header on) to `dst` in one IP packet
-    /// the kernel builds, from `src` when given (an address of this host). Errors as for
-    /// `sendmsg(2)` on a raw socket; [`io::ErrorKind::InvalidInput`] for another family.
+    /// the kernel builds, from `src` when given (an address of this host), with `tos` as the
+    /// header's TOS / Traffic Class (RFC 6040 §4.1: the outer ECN and DSCP the data plane
+    /// chose). Errors as for `sendmsg(2)` on a raw socket; [`io::ErrorKind::InvalidInput`]
+    /// for another family.
     pub async fn send(
         &self,
         payload: &[u8],
         src: Option<IpAddr>,
         dst: IpAddr,
+        tos: u8,
     ) -> io::Result<usize> {
-        let (control, len) = self.control_for(src, dst)?;
+        let (control, len) = self.control_for(src, dst, tos)?;
         let to = SockAddr::from(SocketAddr::new(dst, 0));
         self.fd
             .async_io(Interest::WRITABLE, |s| {
@@ -184,7 +191,12 @@ impl RawSocket {
             .await
     }
 
-    fn control_for(&self, src: Option<IpAddr>, dst: IpAddr) -> io::Result<(CmsgBuf, usize)> {
+    fn control_for(
+        &self,
+        src: Option<IpAddr>,
+        dst: IpAddr,
+        tos: u8,
+    ) -> io::Result<(CmsgBuf, usize)> {
         let wrong = |a: IpAddr| a.is_ipv6() != self.v6;
         if wrong(dst) || src.is_some_and(wrong) {
             return Err(io::Error::new(
@@ -197,6 +209,11 @@ impl RawSocket {
             Some(ip) if !ip.is_unspecified() => cmsg::write_src_pktinfo(&mut control, ip)
                 .ok_or_else(|| io::Error::other("control buffer too small"))?,
             _ => 0,
+        };
+        let len = match tos {
+            0 => len,
+            t => cmsg::push_tos(&mut control, len, self.v6, t)
+                .ok_or_else(|| io::Error::other("control buffer too small"))?,
         };
         Ok((control, len))
     }
@@ -220,7 +237,7 @@ impl RawSocket {
                 dst,
                 header: 0..0,
                 payload: 0..r.len,
-                tos: 0,
+                tos: cmsg::parse_tos(control.prefix(r.control_len)).unwrap_or(0),
                 truncated,
             });
         }
@@ -341,7 +358,7 @@ mod tests {
                         "127.0.0.1".parse().unwrap()
                     };
                     let pkt = [0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1, 0xaa, 0xbb];
-                    s.send(&pkt, Some(lo), lo).await.unwrap();
+                    s.send(&pkt, Some(lo), lo, 0xb9).await.unwrap();
                     let mut buf = vec![0u8; 2048];
                     let r =
                         tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
@@ -350,6 +367,7 @@ mod tests {
                             .unwrap();
                     assert_eq!(&buf[r.payload.clone()], &pkt, "v6={v6}");
                     assert_eq!((r.src, r.dst), (lo, lo));
+                    assert_eq!(r.tos, 0xb9, "DSCP EF + ECT(1) both ways, v6={v6}");
                     assert_eq!(r.header.len(), if v6 { 0 } else { 20 });
                     assert!(!r.truncated);
                     assert!(s
@@ -360,7 +378,8 @@ mod tests {
                                 "127.0.0.1".parse().unwrap()
                             } else {
                                 "::1".parse().unwrap()
-                            }
+                            },
+                            0
                         )
                         .await
                         .is_err());

@@ -106,11 +106,12 @@ fn run(prefix: &str, v6: bool, proto: Proto) {
     // (`ip6 nexthdr`: the IPv6 header's own Next Header; `meta l4proto` would look past AH,
     // an extension header to the kernel.)
     let rules = "table inet rawt {\n\
-        counter esp_in {}\n counter ah_in {}\n counter natt_in {}\n\
+        counter esp_in {}\n counter ah_in {}\n counter natt_in {}\n counter ef_in {}\n\
         chain input { type filter hook input priority 0;\n\
           meta l4proto esp counter name esp_in\n\
           ip protocol ah counter name ah_in\n ip6 nexthdr ah counter name ah_in\n\
-          udp dport 4500 counter name natt_in\n }\n}\n";
+          udp dport 4500 counter name natt_in\n\
+          ip dscp ef counter name ef_in\n ip6 dscp ef counter name ef_in\n }\n}\n";
     let out = topo.gw2.run(&["nft", rules]);
     assert!(out.ok(), "{out}");
     let d2 = topo.subdir("gw2");
@@ -159,6 +160,22 @@ fn run(prefix: &str, v6: bool, proto: Proto) {
     assert!(counter(&topo.gw2, used) >= 3, "{used}");
     assert_eq!(counter(&topo.gw2, unused), 0, "{unused}");
     assert_eq!(counter(&topo.gw2, "natt_in"), 0);
+    // The outer header carries the inner DSCP (RFC 4301 §5.1.2.1, `copy_dscp` by default):
+    // set on the raw socket per packet (AH over IPv4: in the header the data plane writes).
+    assert_eq!(counter(&topo.gw2, "ef_in"), 0);
+    let out = topo.h1.run(&[
+        "ping",
+        "-n",
+        "-c",
+        "2",
+        "-W",
+        "2",
+        "-Q",
+        "0xb8",
+        addr::H2_V4,
+    ]);
+    assert!(out.ok(), "{out}");
+    assert!(counter(&topo.gw2, "ef_in") >= 2, "outer DSCP EF");
     gw1.stop();
     gw2.stop();
 }

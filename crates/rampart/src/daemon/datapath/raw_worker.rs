@@ -11,7 +11,8 @@
 //!   40-byte header is dropped and the kernel writes one with the same source, destination,
 //!   payload length and next header; what it may write differently (traffic class, flow label,
 //!   hop limit) is what AH zeroes for the ICV (RFC 4302 §3.3.3.1.2.1). Receiving, the header is
-//!   rebuilt from the addresses and the length with those fields zero. Extension headers before
+//!   rebuilt from the addresses, the length and the Traffic Class received (flow label and hop
+//!   limit zero). Extension headers before
 //!   AH are not seen (the kernel consumed them), so a packet that had any fails its ICV and is
 //!   counted as such.
 //!
@@ -99,15 +100,15 @@ impl RawIpsec {
             },
             (SecurityProtocol::Ah, IpAddr::V6(_)) => match (&self.ah_v6, packet.get(IPV6_HEADER..))
             {
-                (Some(s), Some(ah)) => s.send(ah, source(o.local), remote).await,
+                (Some(s), Some(ah)) => s.send(ah, source(o.local), remote, o.tos).await,
                 _ => return,
             },
             (_, IpAddr::V4(_)) => match &self.v4 {
-                Some(s) => s.send(packet, source(o.local), remote).await,
+                Some(s) => s.send(packet, source(o.local), remote, o.tos).await,
                 None => return,
             },
             (_, IpAddr::V6(_)) => match &self.v6 {
-                Some(s) => s.send(packet, source(o.local), remote).await,
+                Some(s) => s.send(packet, source(o.local), remote, o.tos).await,
                 None => return,
             },
         };
@@ -122,16 +123,23 @@ fn source(local: SocketAddr) -> Option<IpAddr> {
     (!local.ip().is_unspecified()).then_some(local.ip())
 }
 
-/// Rebuilds the IPv6 header a raw socket kept (RFC 8200 §3) in front of an AH packet, with the
-/// fields AH does not cover left zero (RFC 4302 §3.3.3.1.2.1), into `out`; `None` when the
-/// payload is too long for one.
-fn ipv6_ah_packet(src: IpAddr, dst: IpAddr, ah: &[u8], out: &mut Vec<u8>) -> Option<()> {
+/// Rebuilds the IPv6 header a raw socket kept (RFC 8200 §3) in front of an AH packet into
+/// `out`: the Traffic Class as received (RFC 6040 decapsulation reads it), flow label and hop
+/// limit zero (AH does not cover them, RFC 4302 §3.3.3.1.2.1); `None` when the payload is too
+/// long for one.
+fn ipv6_ah_packet(
+    src: IpAddr,
+    dst: IpAddr,
+    tclass: u8,
+    ah: &[u8],
+    out: &mut Vec<u8>,
+) -> Option<()> {
     let (IpAddr::V6(src), IpAddr::V6(dst)) = (src, dst) else {
         return None;
     };
     let len = u16::try_from(ah.len()).ok()?;
     out.clear();
-    out.extend_from_slice(&[0x60, 0, 0, 0]);
+    out.extend_from_slice(&[0x60 | (tclass >> 4), tclass << 4, 0, 0]);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(&[IPPROTO_AH, 0]);
     out.extend_from_slice(&src.octets());
@@ -181,7 +189,7 @@ pub async fn run(sock: Arc<RawSocket>, dp: Arc<DataPlane>, tun: Arc<Tun>, queue:
                     snap.decapsulate_append_tos(payload, from, r.tos, out)
                         .is_ok()
                 } else if sock.is_ipv6() {
-                    ipv6_ah_packet(r.src, r.dst, payload, &mut whole).is_some()
+                    ipv6_ah_packet(r.src, r.dst, r.tos, payload, &mut whole).is_some()
                         && snap.decapsulate_ah_append(&whole, out).is_ok()
                 } else {
                     buf.get(r.header.start..r.payload.end)
