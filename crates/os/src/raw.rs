@@ -331,69 +331,12 @@ mod tests {
         assert!(parse_ipv4(&[]).is_none());
     }
 
-    /// Two raw ESP sockets in a fresh namespace exchange a packet over loopback, whether or
-    /// not the kernel has an ESP handler.
-    #[test]
-    fn esp_over_loopback_in_a_namespace() {
-        if sys::geteuid() != 0 {
-            eprintln!("skipped: needs root");
-            return;
-        }
-        std::thread::spawn(|| {
-            crate::netns::unshare_thread_netns().unwrap();
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let nl = crate::Netlink::new().unwrap();
-                nl.set_link_up(crate::netns::LOOPBACK_IFINDEX)
-                    .await
-                    .unwrap();
-                for v6 in [false, true] {
-                    let s = RawSocket::open(v6, IPPROTO_ESP, 1 << 20).unwrap();
-                    let lo: IpAddr = if v6 {
-                        "::1".parse().unwrap()
-                    } else {
-                        "127.0.0.1".parse().unwrap()
-                    };
-                    let pkt = [0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1, 0xaa, 0xbb];
-                    s.send(&pkt, Some(lo), lo, 0xb9).await.unwrap();
-                    let mut buf = vec![0u8; 2048];
-                    let r =
-                        tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
-                            .await
-                            .unwrap()
-                            .unwrap();
-                    assert_eq!(&buf[r.payload.clone()], &pkt, "v6={v6}");
-                    assert_eq!((r.src, r.dst), (lo, lo));
-                    assert_eq!(r.tos, 0xb9, "DSCP EF + ECT(1) both ways, v6={v6}");
-                    assert_eq!(r.header.len(), if v6 { 0 } else { 20 });
-                    assert!(!r.truncated);
-                    assert!(s
-                        .send(
-                            &pkt,
-                            None,
-                            if v6 {
-                                "127.0.0.1".parse().unwrap()
-                            } else {
-                                "::1".parse().unwrap()
-                            },
-                            0
-                        )
-                        .await
-                        .is_err());
-                }
-            });
-        })
-        .join()
-        .unwrap();
-    }
-
-    /// An AH socket sends a whole IPv4 packet as written: the receiver sees our Identification
-    /// (which AH's ICV covers), our source and destination; the kernel fixes the checksum.
-    #[test]
-    fn whole_ipv4_packet_keeps_its_identification() {
+    /// Runs `test` on a current-thread runtime in a fresh network namespace with `lo` up.
+    /// Needs root: without it the test says it skipped, and under CI=true fails.
+    fn in_loopback_netns<F>(test: fn() -> F)
+    where
+        F: std::future::Future<Output = ()> + 'static,
+    {
         if sys::geteuid() != 0 {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -402,7 +345,7 @@ mod tests {
             eprintln!("skipped: needs root");
             return;
         }
-        std::thread::spawn(|| {
+        std::thread::spawn(move || {
             crate::netns::unshare_thread_netns().unwrap();
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -413,35 +356,85 @@ mod tests {
                 nl.set_link_up(crate::netns::LOOPBACK_IFINDEX)
                     .await
                     .unwrap();
-                let s = RawSocket::open(false, IPPROTO_AH, 1 << 20).unwrap();
-                let mut pkt = vec![0u8; 20];
-                pkt[0] = 0x45;
-                pkt[2..4].copy_from_slice(&32u16.to_be_bytes());
-                pkt[4..6].copy_from_slice(&0x5241u16.to_be_bytes());
-                pkt[8] = 64;
-                pkt[9] = IPPROTO_AH;
-                pkt[12..16].copy_from_slice(&[127, 0, 0, 1]);
-                pkt[16..20].copy_from_slice(&[127, 0, 0, 1]);
-                pkt.extend_from_slice(&[4, 1, 0, 0, 0, 0, 0x10, 1, 0, 0, 0, 1]);
-                assert_eq!(s.send_ipv4_packet(&pkt).await.unwrap(), 32);
+                test().await;
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Two raw ESP sockets in a fresh namespace exchange a packet over loopback, whether or
+    /// not the kernel has an ESP handler.
+    #[test]
+    fn esp_over_loopback_in_a_namespace() {
+        in_loopback_netns(|| async {
+            for v6 in [false, true] {
+                let s = RawSocket::open(v6, IPPROTO_ESP, 1 << 20).unwrap();
+                let lo: IpAddr = if v6 {
+                    "::1".parse().unwrap()
+                } else {
+                    "127.0.0.1".parse().unwrap()
+                };
+                let pkt = [0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1, 0xaa, 0xbb];
+                s.send(&pkt, Some(lo), lo, 0xb9).await.unwrap();
                 let mut buf = vec![0u8; 2048];
                 let r = tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
                     .await
                     .unwrap()
                     .unwrap();
-                let got = &buf[..r.payload.end];
-                assert_eq!(got.len(), 32);
-                assert_eq!(&got[4..6], &pkt[4..6], "Identification kept");
-                assert_eq!(&got[12..20], &pkt[12..20]);
-                assert_eq!(&got[20..], &pkt[20..]);
-                assert_ne!(&got[10..12], &[0, 0], "checksum filled in");
-                // Not an IPv4 packet, and an IPv6 socket: refused.
-                assert!(s.send_ipv4_packet(&pkt[20..]).await.is_err());
-                let s6 = RawSocket::open(true, IPPROTO_AH, 1 << 20).unwrap();
-                assert!(s6.send_ipv4_packet(&pkt).await.is_err());
-            });
-        })
-        .join()
-        .unwrap();
+                assert_eq!(&buf[r.payload.clone()], &pkt, "v6={v6}");
+                assert_eq!((r.src, r.dst), (lo, lo));
+                assert_eq!(r.tos, 0xb9, "DSCP EF + ECT(1) both ways, v6={v6}");
+                assert_eq!(r.header.len(), if v6 { 0 } else { 20 });
+                assert!(!r.truncated);
+                assert!(s
+                    .send(
+                        &pkt,
+                        None,
+                        if v6 {
+                            "127.0.0.1".parse().unwrap()
+                        } else {
+                            "::1".parse().unwrap()
+                        },
+                        0
+                    )
+                    .await
+                    .is_err());
+            }
+        });
+    }
+
+    /// An AH socket sends a whole IPv4 packet as written: the receiver sees our Identification
+    /// (which AH's ICV covers), our source and destination; the kernel fixes the checksum.
+    #[test]
+    fn whole_ipv4_packet_keeps_its_identification() {
+        in_loopback_netns(|| async {
+            let s = RawSocket::open(false, IPPROTO_AH, 1 << 20).unwrap();
+            let mut pkt = vec![0u8; 20];
+            pkt[0] = 0x45;
+            pkt[2..4].copy_from_slice(&32u16.to_be_bytes());
+            pkt[4..6].copy_from_slice(&0x5241u16.to_be_bytes());
+            pkt[8] = 64;
+            pkt[9] = IPPROTO_AH;
+            pkt[12..16].copy_from_slice(&[127, 0, 0, 1]);
+            pkt[16..20].copy_from_slice(&[127, 0, 0, 1]);
+            pkt.extend_from_slice(&[4, 1, 0, 0, 0, 0, 0x10, 1, 0, 0, 0, 1]);
+            assert_eq!(s.send_ipv4_packet(&pkt).await.unwrap(), 32);
+            let mut buf = vec![0u8; 2048];
+            let r = tokio::time::timeout(std::time::Duration::from_secs(5), s.recv(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            let got = &buf[..r.payload.end];
+            assert_eq!(got.len(), 32);
+            assert_eq!(&got[4..6], &pkt[4..6], "Identification kept");
+            assert_eq!(&got[12..20], &pkt[12..20]);
+            assert_eq!(&got[20..], &pkt[20..]);
+            assert_ne!(&got[10..12], &[0, 0], "checksum filled in");
+            // Not an IPv4 packet, and an IPv6 socket: refused.
+            assert!(s.send_ipv4_packet(&pkt[20..]).await.is_err());
+            let s6 = RawSocket::open(true, IPPROTO_AH, 1 << 20).unwrap();
+            assert!(s6.send_ipv4_packet(&pkt).await.is_err());
+        });
     }
 }
