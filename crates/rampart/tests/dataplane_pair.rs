@@ -12,7 +12,7 @@ use std::time::Duration;
 use control::Client;
 use serde_json::Value;
 use testbed::topology::addr;
-use testbed::{cmd, Netns, RampartDaemon, Topology};
+use testbed::{cmd, GwPair, Netns, RampartDaemon, Topology};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
@@ -38,65 +38,16 @@ const GCM_V4: Tunnel = Tunnel {
     route_mtu: None,
 };
 
-/// gw1's or gw2's configuration.
-fn conf(gw: u8, dir: &Path, tun: &str, t: Tunnel) -> String {
-    let (me, peer) = match (gw, t.outer_v6) {
-        (1, false) => (addr::GW1_V4, addr::GW2_V4),
-        (_, false) => (addr::GW2_V4, addr::GW1_V4),
-        (1, true) => (addr::GW1_V6, addr::GW2_V6),
-        (_, true) => (addr::GW2_V6, addr::GW1_V6),
-    };
-    let metrics = if gw == 1 { t.metrics } else { None };
-    let esp = t.esp;
-    let (lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
-        (
-            addr::LAN1_V4,
-            addr::LAN2_V4,
-            "gw1.example.org",
-            "gw2.example.org",
-            "start",
-        )
-    } else {
-        (
-            addr::LAN2_V4,
-            addr::LAN1_V4,
-            "gw2.example.org",
-            "gw1.example.org",
-            "none",
-        )
-    };
-    let metrics = metrics
-        .map(|m| format!("metrics_listen = \"{m}\""))
-        .unwrap_or_default();
-    format!(
-        r#"[daemon]
-control_socket = "{sock}"
-tun_name = "{tun}"
-log_level = "info"
-{metrics}
-
-[connections.v4]
-local_addrs = ["{me}"]
-remote_addrs = ["{peer}"]
-encap = true
-[connections.v4.local]
-auth = "psk"
-id = "{me_id}"
-[connections.v4.remote]
-auth = "psk"
-id = "{peer_id}"
-[connections.v4.children.net]
-local_ts = ["{lan}"]
-remote_ts = ["{peer_lan}"]
-esp_proposals = ["{esp}"]
-start_action = "{start}"
-
-[secrets.ike.gws]
-ids = ["gw1.example.org", "gw2.example.org"]
-secret = "dataplane-pair-psk-0123456789"
-"#,
-        sock = RampartDaemon::socket_in(dir).display()
-    )
+/// The pair's configuration (a metrics endpoint on both gateways when asked for: each in its
+/// own namespace).
+fn gw_pair<'a>(t: &Tunnel, child: &'a str, daemon: &'a str) -> GwPair<'a> {
+    GwPair {
+        conn: "v4",
+        outer_v6: t.outer_v6,
+        child,
+        daemon,
+        ..GwPair::ESP_IN_UDP
+    }
 }
 
 struct Pair {
@@ -137,20 +88,12 @@ fn pair(prefix: &str, t: Tunnel) -> Option<Pair> {
         ]);
         assert!(out.ok(), "{out}");
     }
-    let d2 = topo.subdir("gw2");
-    let d1 = topo.subdir("gw1");
-    let gw2 = RampartDaemon::start(
-        bin(),
-        &topo.gw2,
-        &d2,
-        &conf(2, &d2, &format!("{prefix}2"), t),
-    );
-    let gw1 = RampartDaemon::start(
-        bin(),
-        &topo.gw1,
-        &d1,
-        &conf(1, &d1, &format!("{prefix}1"), t),
-    );
+    let child = format!("esp_proposals = [\"{}\"]", t.esp);
+    let daemon = t
+        .metrics
+        .map(|m| format!("metrics_listen = \"{m}\""))
+        .unwrap_or_default();
+    let (gw1, gw2) = gw_pair(&t, &child, &daemon).start(bin(), &topo, prefix);
     Some(Pair { topo, gw2, gw1 })
 }
 

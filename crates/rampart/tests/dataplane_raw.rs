@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use control::Client;
 use testbed::topology::addr;
-use testbed::{Netns, RampartDaemon, Topology};
+use testbed::{GwPair, Netns, Topology};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
@@ -28,74 +28,23 @@ enum Proto {
     Ah,
 }
 
-/// gw1's or gw2's configuration: no `encap`, so raw ESP (or AH).
-fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, proto: Proto) -> String {
-    let (me, peer) = match (gw, v6) {
-        (1, false) => (addr::GW1_V4, addr::GW2_V4),
-        (_, false) => (addr::GW2_V4, addr::GW1_V4),
-        (1, true) => (addr::GW1_V6, addr::GW2_V6),
-        (_, true) => (addr::GW2_V6, addr::GW1_V6),
-    };
-    let (lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
-        (
-            addr::LAN1_V4,
-            addr::LAN2_V4,
-            "gw1.example.org",
-            "gw2.example.org",
-            "start",
-        )
-    } else {
-        (
-            addr::LAN2_V4,
-            addr::LAN1_V4,
-            "gw2.example.org",
-            "gw1.example.org",
-            "none",
-        )
-    };
-    let proposals = match proto {
-        Proto::Esp => r#"esp_proposals = ["aes256gcm16"]"#,
-        Proto::Ah => r#"ah_proposals = ["sha256"]"#,
-    };
-    format!(
-        r#"[daemon]
-control_socket = "{sock}"
-tun_name = "{tun}"
-log_level = "info"
-
-[connections.raw]
-local_addrs = ["{me}"]
-remote_addrs = ["{peer}"]
-[connections.raw.local]
-auth = "psk"
-id = "{me_id}"
-[connections.raw.remote]
-auth = "psk"
-id = "{peer_id}"
-[connections.raw.children.net]
-local_ts = ["{lan}"]
-remote_ts = ["{peer_lan}"]
-{proposals}
-start_action = "{start}"
-
-[secrets.ike.gws]
-ids = ["gw1.example.org", "gw2.example.org"]
-secret = "dataplane-raw-psk-0123456789"
-"#,
-        sock = RampartDaemon::socket_in(dir).display()
-    )
+/// The pair: no `encap`, so raw ESP (or AH).
+fn gw_pair(v6: bool, proto: Proto) -> GwPair<'static> {
+    GwPair {
+        conn: "raw",
+        outer_v6: v6,
+        encap: false,
+        child: match proto {
+            Proto::Esp => r#"esp_proposals = ["aes256gcm16"]"#,
+            Proto::Ah => r#"ah_proposals = ["sha256"]"#,
+        },
+        ..GwPair::ESP_IN_UDP
+    }
 }
 
-/// Packets counted by the nftables rule with comment `name` in `ns`.
+/// Packets counted by the nftables counter `name` in `ns`.
 fn counter(ns: &Netns, name: &str) -> u64 {
-    let out = ns.run(&["nft", "list", "counter", "inet", "rawt", name]);
-    assert!(out.ok(), "{out}");
-    out.stdout
-        .split_whitespace()
-        .skip_while(|w| *w != "packets")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no packet count: {out}"))
+    testbed::nft_counter(ns, "rawt", name)
 }
 
 fn run(prefix: &str, v6: bool, proto: Proto) {
@@ -114,20 +63,7 @@ fn run(prefix: &str, v6: bool, proto: Proto) {
           ip dscp ef counter name ef_in\n ip6 dscp ef counter name ef_in\n }\n}\n";
     let out = topo.gw2.run(&["nft", rules]);
     assert!(out.ok(), "{out}");
-    let d2 = topo.subdir("gw2");
-    let d1 = topo.subdir("gw1");
-    let mut gw2 = RampartDaemon::start(
-        bin(),
-        &topo.gw2,
-        &d2,
-        &conf(2, &d2, &format!("{prefix}2"), v6, proto),
-    );
-    let mut gw1 = RampartDaemon::start(
-        bin(),
-        &topo.gw1,
-        &d1,
-        &conf(1, &d1, &format!("{prefix}1"), v6, proto),
-    );
+    let (mut gw1, mut gw2) = gw_pair(v6, proto).start(bin(), &topo, prefix);
     let mut c = Client::connect(gw1.socket()).unwrap();
     let up = testbed::wait_until(Duration::from_secs(10), || {
         c.list_sas(None).unwrap().ike_sas.iter().any(|s| {

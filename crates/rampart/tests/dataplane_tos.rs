@@ -19,7 +19,7 @@ use std::time::Duration;
 use control::Client;
 use testbed::capture::ESP_IN_UDP;
 use testbed::topology::{addr, HOST_IF, OUTER_IF};
-use testbed::{Capture, Netns, RampartDaemon, Topology};
+use testbed::{Capture, GwPair, Netns, RampartDaemon, Topology};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
@@ -31,60 +31,18 @@ const EF: u8 = 0xb8;
 const ECT0: u8 = 0b10;
 const CE: u8 = 0b11;
 
-/// gw1's or gw2's configuration: ESP in UDP, the given outer family and DSCP copy.
-fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, copy_dscp: bool) -> String {
-    let (me, peer) = match (gw, v6) {
-        (1, false) => (addr::GW1_V4, addr::GW2_V4),
-        (_, false) => (addr::GW2_V4, addr::GW1_V4),
-        (1, true) => (addr::GW1_V6, addr::GW2_V6),
-        (_, true) => (addr::GW2_V6, addr::GW1_V6),
-    };
-    let (lan, peer_lan, me_id, peer_id, start) = if gw == 1 {
-        (
-            addr::LAN1_V4,
-            addr::LAN2_V4,
-            "gw1.example.org",
-            "gw2.example.org",
-            "start",
-        )
-    } else {
-        (
-            addr::LAN2_V4,
-            addr::LAN1_V4,
-            "gw2.example.org",
-            "gw1.example.org",
-            "none",
-        )
-    };
-    format!(
-        r#"[daemon]
-control_socket = "{sock}"
-tun_name = "{tun}"
-log_level = "info"
-
-[connections.tos]
-local_addrs = ["{me}"]
-remote_addrs = ["{peer}"]
-encap = true
-[connections.tos.local]
-auth = "psk"
-id = "{me_id}"
-[connections.tos.remote]
-auth = "psk"
-id = "{peer_id}"
-[connections.tos.children.net]
-local_ts = ["{lan}"]
-remote_ts = ["{peer_lan}"]
-esp_proposals = ["aes256gcm16"]
-start_action = "{start}"
-copy_dscp = {copy_dscp}
-
-[secrets.ike.gws]
-ids = ["gw1.example.org", "gw2.example.org"]
-secret = "dataplane-tos-psk-0123456789"
-"#,
-        sock = RampartDaemon::socket_in(dir).display()
-    )
+/// The pair: ESP in UDP, the given outer family and DSCP copy.
+fn gw_pair(v6: bool, copy_dscp: bool) -> GwPair<'static> {
+    GwPair {
+        conn: "tos",
+        outer_v6: v6,
+        child: if copy_dscp {
+            "esp_proposals = [\"aes256gcm16\"]\ncopy_dscp = true"
+        } else {
+            "esp_proposals = [\"aes256gcm16\"]\ncopy_dscp = false"
+        },
+        ..GwPair::ESP_IN_UDP
+    }
 }
 
 /// The pair, its captures, and the order they are torn down in.
@@ -125,19 +83,7 @@ fn pair(prefix: &str, v6: bool, copy_dscp: bool) -> Option<Pair> {
     assert!(out.ok(), "{out}");
     let outer = Capture::start(&topo.gw1, OUTER_IF, &topo.subdir("cap").join("outer.pcap"));
     let inner = Capture::start(&topo.h2, HOST_IF, &topo.subdir("cap").join("inner.pcap"));
-    let (d1, d2) = (topo.subdir("gw1"), topo.subdir("gw2"));
-    let gw2 = RampartDaemon::start(
-        bin(),
-        &topo.gw2,
-        &d2,
-        &conf(2, &d2, &format!("{prefix}2"), v6, copy_dscp),
-    );
-    let gw1 = RampartDaemon::start(
-        bin(),
-        &topo.gw1,
-        &d1,
-        &conf(1, &d1, &format!("{prefix}1"), v6, copy_dscp),
-    );
+    let (gw1, gw2) = gw_pair(v6, copy_dscp).start(bin(), &topo, prefix);
     let p = Pair {
         outer,
         inner,

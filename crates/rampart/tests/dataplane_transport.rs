@@ -14,66 +14,30 @@ use std::time::Duration;
 
 use control::Client;
 use testbed::topology::{addr, OUTER_IF};
-use testbed::{Netns, RampartDaemon, Topology};
+use testbed::{GwPair, Netns, RampartDaemon, Topology};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
 }
 
-fn conf(gw: u8, dir: &Path, tun: &str, v6: bool, encap: bool, rekey: bool) -> String {
-    let (me, peer) = match (gw, v6) {
-        (1, false) => (addr::GW1_V4, addr::GW2_V4),
-        (_, false) => (addr::GW2_V4, addr::GW1_V4),
-        (1, true) => (addr::GW1_V6, addr::GW2_V6),
-        (_, true) => (addr::GW2_V6, addr::GW1_V6),
-    };
-    let (me_id, peer_id, start) = if gw == 1 {
-        ("gw1.example.org", "gw2.example.org", "start")
-    } else {
-        ("gw2.example.org", "gw1.example.org", "none")
-    };
-    let len = if v6 { 128 } else { 32 };
-    let encap = if encap { "encap = true\n" } else { "" };
-    let rekey = if rekey { "rekey_time = \"3s\"\n" } else { "" };
-    format!(
-        r#"[daemon]
-control_socket = "{sock}"
-tun_name = "{tun}"
-log_level = "info"
-
-[connections.host]
-local_addrs = ["{me}"]
-remote_addrs = ["{peer}"]
-{encap}[connections.host.local]
-auth = "psk"
-id = "{me_id}"
-[connections.host.remote]
-auth = "psk"
-id = "{peer_id}"
-[connections.host.children.tra]
-mode = "transport"
-local_ts = ["{me}/{len}"]
-remote_ts = ["{peer}/{len}"]
-esp_proposals = ["aes128gcm16"]
-start_action = "{start}"
-{rekey}
-[secrets.ike.gws]
-ids = ["gw1.example.org", "gw2.example.org"]
-secret = "dataplane-transport-psk-0123456789"
-"#,
-        sock = RampartDaemon::socket_in(dir).display()
-    )
+/// The pair host to host; `rekey`: the child rekeys every 3 s.
+fn gw_pair(v6: bool, encap: bool, rekey: bool) -> GwPair<'static> {
+    GwPair {
+        conn: "host",
+        outer_v6: v6,
+        encap,
+        transport: true,
+        child: if rekey {
+            "esp_proposals = [\"aes128gcm16\"]\nrekey_time = \"3s\""
+        } else {
+            "esp_proposals = [\"aes128gcm16\"]"
+        },
+        ..GwPair::ESP_IN_UDP
+    }
 }
 
 fn counter(ns: &Netns, name: &str) -> u64 {
-    let out = ns.run(&["nft", "list", "counter", "inet", "trat", name]);
-    assert!(out.ok(), "{out}");
-    out.stdout
-        .split_whitespace()
-        .skip_while(|w| *w != "packets")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no packet count: {out}"))
+    testbed::nft_counter(ns, "trat", name)
 }
 
 /// The inbound SPI of gw1's installed transport child, once there is one.
@@ -108,20 +72,13 @@ fn run_with(prefix: &str, v6: bool, encap: bool, rekey: bool) {
     );
     let out = topo.gw2.run(&["nft", &rules]);
     assert!(out.ok(), "{out}");
-    let d2 = topo.subdir("gw2");
-    let d1 = topo.subdir("gw1");
-    let mut gw2 = RampartDaemon::start(
-        bin(),
-        &topo.gw2,
-        &d2,
-        &conf(2, &d2, &format!("{prefix}2"), v6, encap, false),
-    );
-    let mut gw1 = RampartDaemon::start(
-        bin(),
-        &topo.gw1,
-        &d1,
-        &conf(1, &d1, &format!("{prefix}1"), v6, encap, rekey),
-    );
+    let (d1, d2) = (topo.subdir("gw1"), topo.subdir("gw2"));
+    // Only gw1 rekeys (by time), so that the rekeys do not collide.
+    let conf = |gw: u8, dir: &Path, rekey: bool| {
+        gw_pair(v6, encap, rekey).conf(gw, dir, &format!("{prefix}{gw}"))
+    };
+    let mut gw2 = RampartDaemon::start(bin(), &topo.gw2, &d2, &conf(2, &d2, false));
+    let mut gw1 = RampartDaemon::start(bin(), &topo.gw1, &d1, &conf(1, &d1, rekey));
     let mut c = Client::connect(gw1.socket()).unwrap();
     let mut first = None;
     let up = testbed::wait_until(Duration::from_secs(10), || {
