@@ -20,7 +20,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 # (apt-get download + dpkg -x) and only its libraries and NSS tools are installed here.
 PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
           libstrongswan-extra-plugins iproute2 iputils-ping tcpdump debootstrap cpio zstd
-          strongswan-pki openssl iptables conntrack libcharon-extauth-plugins nftables python3 charon-cmd
+          strongswan-pki openssl iptables conntrack libcharon-extauth-plugins nftables python3 charon-cmd iperf3
           libnss3-tools libldns3 libunbound8 libevent-core-2.1-7 libevent-pthreads-2.1-7 libcurl3-nss
           libcap-ng0 libaudit1 libpam0g libldap-2.5-0)
 
