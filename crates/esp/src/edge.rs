@@ -105,6 +105,17 @@ const TCP_OPT_NOP: u8 = 1;
 const TCP_OPT_MSS: u8 = 2;
 const TCP_SYN: u8 = 0x02;
 
+/// Whether `packet` (selector fields `f`) is a TCP segment with SYN set (RFC 9293 §3.1): the
+/// only segments [`clamp_mss`] may rewrite.
+pub fn is_tcp_syn(packet: &[u8], f: &SelectorFields) -> bool {
+    f.next_proto == IPPROTO_TCP
+        && matches!(f.l4, Layer4::Ports { .. })
+        && f.l4_offset
+            .checked_add(13)
+            .and_then(|i| packet.get(i))
+            .is_some_and(|flags| flags & TCP_SYN != 0)
+}
+
 /// Lowers the MSS option of a TCP SYN (or SYN-ACK) to `max_mss` (RFC 9293 §3.7.1: the MSS
 /// bounds the segments the *sender of the SYN* receives, so both directions are clamped) and
 /// fixes the TCP checksum incrementally. Returns whether it changed the packet. Anything that

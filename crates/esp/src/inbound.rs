@@ -15,7 +15,7 @@ use wire::ip::{
 use crate::dataplane::Child;
 use crate::edge::{apply_decap_ecn, clamp_mss};
 use crate::lifetime::Direction;
-use crate::replay::ReplayCheck;
+use crate::replay::{ReplayCheck, ReplayWindow};
 use crate::sa::InboundSa;
 use crate::spd::{inbound_matches, outbound_matches};
 use crate::transport;
@@ -129,11 +129,11 @@ impl Snapshot<'_> {
             .split_at_checked(x.iv_len)
             .ok_or(DropReason::Truncated)?;
         let (ct, icv) = rest.split_at_checked(ct_len).ok_or(DropReason::Truncated)?;
-        out.reserve(ct_len);
-        out.extend_from_slice(ct);
+        // Decrypted straight into `out` (no copy of the ciphertext first).
+        out.resize(start + ct_len, 0);
         let plain = out.get_mut(start..).ok_or(DropReason::CryptoFailure)?;
         x.protect
-            .open(aad, seq, iv, plain, icv)
+            .open_to(aad, seq, iv, (ct, icv), plain)
             .map_err(|e| match e {
                 CryptoError::IntegrityCheckFailed => DropReason::IcvFailure,
                 _ => DropReason::CryptoFailure,
@@ -177,6 +177,7 @@ impl Snapshot<'_> {
                 return Err(DropReason::Replay);
             }
             st.window.update(seq);
+            sa.publish_top(&st);
             match verdict {
                 Ok(_) if !st.limits.allows(st.packets, st.bytes) => {
                     Err(DropReason::LifetimeExpired)
@@ -304,6 +305,18 @@ impl Snapshot<'_> {
 /// never shifts the window.
 #[inline]
 pub(crate) fn replay_precheck(sa: &InboundSa, low: u32) -> Result<u64, DropReason> {
+    // In-order traffic: a number above the top is fresh without the bitmap, so without the
+    // lock (the top read may lag; the check after the ICV is exact, `Snapshot::accept`).
+    // Sequence number 0 is never above it.
+    let top = sa.top_hint();
+    let seq = if sa.xform.esn {
+        ReplayWindow::infer_at(top, sa.window_size, low)
+    } else {
+        Some(u64::from(low))
+    };
+    if let Some(seq) = seq.filter(|s| *s > top) {
+        return Ok(seq);
+    }
     let st = sa.state();
     let seq = if sa.xform.esn {
         st.window.infer(low).ok_or(DropReason::Replay)?

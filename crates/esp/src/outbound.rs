@@ -8,7 +8,7 @@ use wire::esp::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 use wire::ip::{selector_fields, SelectorFields, IPPROTO_TCP};
 
 use crate::dataplane::Child;
-use crate::edge::{clamp_mss, outer_tos, tos};
+use crate::edge::{clamp_mss, is_tcp_syn, outer_tos, tos};
 use crate::inbound::icmp_error_quote;
 use crate::lifetime::{Direction, ExpiryCause, ExpiryKind};
 use crate::spd::{inbound_matches, outbound_matches};
@@ -309,11 +309,21 @@ impl Snapshot<'_> {
             .to_bytes(),
         );
         let inner_at = start + ESP_HEADER_LEN + x.iv_len;
-        out.resize(inner_at, 0);
-        out.extend_from_slice(body);
-        // TFC padding, ESP padding, trailer and ICV: zeros, filled in below.
+        // A TCP SYN whose MSS is clamped, or TFC padding, is laid out here and sealed in place;
+        // anything else is sealed straight from `body` (no copy of the packet first).
+        let clamp = child.options.clamp_mss
+            && child.mode == Mode::Tunnel
+            && f.next_proto == IPPROTO_TCP
+            && is_tcp_syn(inner, f);
+        let copy = clamp || payload_len != body.len();
+        if copy {
+            out.resize(inner_at, 0);
+            out.extend_from_slice(body);
+        }
+        // (Copied: TFC padding, ESP padding, trailer and ICV; else everything after the
+        // header.) Zeros, filled in below.
         out.resize(start + total, 0);
-        if child.options.clamp_mss && f.next_proto == IPPROTO_TCP && child.mode == Mode::Tunnel {
+        if clamp {
             if let Some(pkt) = out.get_mut(inner_at..inner_at + inner.len()) {
                 clamp_mss(pkt, f, child.mss(f.version()));
             }
@@ -326,9 +336,6 @@ impl Snapshot<'_> {
         let (iv, rest) = rest
             .split_at_mut_checked(x.iv_len)
             .ok_or(DropReason::CryptoFailure)?;
-        let (buf, icv) = rest
-            .split_at_mut_checked(ct_len)
-            .ok_or(DropReason::CryptoFailure)?;
         if x.aead {
             // RFC 4106 §3.1 / RFC 7634 §2: a unique 64-bit IV per key; the 64-bit sequence
             // number is one (zero-extended to the left when the IV is longer).
@@ -340,13 +347,29 @@ impl Snapshot<'_> {
             // RFC 3602 §3: CBC IVs must be unpredictable.
             self.dp.fill_iv(iv);
         }
-        let trailer = buf
-            .get_mut(payload_len..)
-            .ok_or(DropReason::CryptoFailure)?;
-        emit_trailer(trailer, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
-        x.protect
-            .seal(aad, seq, iv, buf, icv)
-            .map_err(|_| DropReason::CryptoFailure)?;
+        if copy {
+            let (buf, icv) = rest
+                .split_at_mut_checked(ct_len)
+                .ok_or(DropReason::CryptoFailure)?;
+            let trailer = buf
+                .get_mut(payload_len..)
+                .ok_or(DropReason::CryptoFailure)?;
+            emit_trailer(trailer, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
+            x.protect
+                .seal(aad, seq, iv, buf, icv)
+                .map_err(|_| DropReason::CryptoFailure)?;
+        } else {
+            // Padding, Pad Length and Next Header (at most 255 + 2 bytes).
+            let mut tail = [0u8; 257];
+            let tail = tail
+                .get_mut(..usize::from(pad) + ESP_TRAILER_LEN)
+                .ok_or(DropReason::CryptoFailure)?;
+            emit_trailer(tail, pad, next_header).map_err(|_| DropReason::CryptoFailure)?;
+            // `rest`: the ciphertext, then the ICV.
+            x.protect
+                .seal_from(aad, seq, iv, (body, tail), rest)
+                .map_err(|_| DropReason::CryptoFailure)?;
+        }
         Ok(self.sent(child, seq, inner))
     }
 }

@@ -150,6 +150,63 @@ impl Protect {
         }
     }
 
+    /// [`Protect::seal`] out of place: encrypts `plain | tail` into `out` (ciphertext, then
+    /// ICV), leaving `plain` as it is (AEAD reads it directly; the others copy it first).
+    pub fn seal_from(
+        &self,
+        hdr: &[u8],
+        seq: u64,
+        iv: &[u8],
+        (plain, tail): (&[u8], &[u8]),
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        match self {
+            Protect::Cipher {
+                cipher,
+                aead: true,
+                esn: true,
+            } => cipher.seal_from(&esn_aad(hdr, seq), iv, plain, tail, out),
+            Protect::Cipher { cipher, .. } => cipher.seal_from(hdr, iv, plain, tail, out),
+            Protect::EsnInteg(_) | Protect::Ah(_) => {
+                let ct_len = plain.len() + tail.len();
+                let (ct, icv) = out
+                    .split_at_mut_checked(ct_len)
+                    .ok_or(CryptoError::BadLength("output"))?;
+                let (head, rest) = ct.split_at_mut(plain.len());
+                head.copy_from_slice(plain);
+                rest.copy_from_slice(tail);
+                self.seal(hdr, seq, iv, ct, icv)
+            }
+        }
+    }
+
+    /// [`Protect::open`] out of place: verifies the ICV and decrypts `ct` into `out`
+    /// (`ct.len()` bytes).
+    pub fn open_to(
+        &self,
+        hdr: &[u8],
+        seq: u64,
+        iv: &[u8],
+        (ct, icv): (&[u8], &[u8]),
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        match self {
+            Protect::Cipher {
+                cipher,
+                aead: true,
+                esn: true,
+            } => cipher.open_to(&esn_aad(hdr, seq), iv, ct, icv, out),
+            Protect::Cipher { cipher, .. } => cipher.open_to(hdr, iv, ct, icv, out),
+            Protect::EsnInteg(_) | Protect::Ah(_) => {
+                if out.len() != ct.len() {
+                    return Err(CryptoError::BadLength("output"));
+                }
+                out.copy_from_slice(ct);
+                self.open(hdr, seq, iv, out, icv)
+            }
+        }
+    }
+
     /// Verifies the ICV (constant time) and only then decrypts `buf` in place.
     pub fn open(
         &self,

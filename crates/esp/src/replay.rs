@@ -58,9 +58,15 @@ impl ReplayWindow {
     /// With the check disabled (`W = 0`) half the space is assumed on either side of `T`.
     /// (Appendix A3's resynchronisation after many lost packets is not attempted.)
     pub fn infer(&self, seql: u32) -> Option<u64> {
-        let w = if self.size == 0 { 1 << 31 } else { self.size };
-        let th = self.top >> 32;
-        let tl = self.top & 0xffff_ffff;
+        Self::infer_at(self.top, self.size, seql)
+    }
+
+    /// [`ReplayWindow::infer`] for a window of `size` whose top is `top` (read without the
+    /// window, e.g. from [`crate::sa::InboundSa::top_hint`]).
+    pub fn infer_at(top: u64, size: u64, seql: u32) -> Option<u64> {
+        let w = if size == 0 { 1 << 31 } else { size };
+        let th = top >> 32;
+        let tl = top & 0xffff_ffff;
         let seql = u64::from(seql);
         let hi = if tl >= w - 1 {
             if seql >= tl - (w - 1) {

@@ -239,6 +239,15 @@ pub(crate) struct RxState {
 pub(crate) struct InboundSa {
     pub child_id: u64,
     pub xform: Transform,
+    /// The replay window's size W (constant; also inside `state`).
+    pub window_size: u64,
+    /// The window's top (highest authenticated sequence number) as of its last update,
+    /// published after each update under the lock and read without it: a number above it is
+    /// fresh whatever the bitmap says (RFC 4303 §3.4.3), so in-order traffic passes the check
+    /// before the ICV without taking the lock. It may lag the window (another worker's update
+    /// in flight); then a duplicate passes this first check and the check after the ICV, under
+    /// the lock, drops it.
+    top: AtomicU64,
     state: Mutex<RxState>,
 }
 
@@ -254,6 +263,8 @@ impl InboundSa {
         Ok(Self {
             child_id,
             xform: Transform::new(keys, esn, protocol)?,
+            window_size: u64::from(window),
+            top: AtomicU64::new(0),
             state: Mutex::new(RxState {
                 limits: Limits::new(lifetime),
                 window: ReplayWindow::new(window),
@@ -271,6 +282,19 @@ impl InboundSa {
             packets: s.packets,
             highest_seq: s.window.top(),
         }
+    }
+
+    /// The window's top as last published ([`InboundSa::publish_top`]); never above the
+    /// window's real top.
+    #[inline]
+    pub fn top_hint(&self) -> u64 {
+        self.top.load(Ordering::Relaxed)
+    }
+
+    /// Publishes the window's top after an update (call under the lock, from `st`).
+    #[inline]
+    pub fn publish_top(&self, st: &RxState) {
+        self.top.store(st.window.top(), Ordering::Relaxed);
     }
 
     /// The replay window and counters, locked only for a check or an update (never across

@@ -82,6 +82,48 @@ impl AeadCipher {
         Ok(())
     }
 
+    /// Out of place: `plain | tail` encrypted into `out` (ciphertext, then the tag).
+    pub(crate) fn seal_from(
+        &self,
+        aad: &[u8],
+        iv: &[u8],
+        plain: &[u8],
+        tail: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let (ct, tail_and_tag) = out
+            .split_at_mut_checked(plain.len())
+            .ok_or(CryptoError::BadLength("output"))?;
+        if tail_and_tag.len() != tail.len() + ICV_LEN {
+            return Err(CryptoError::BadLength("ICV"));
+        }
+        let nonce = self.nonce(iv)?;
+        self.key
+            .seal_out_of_place_scatter(nonce, Aad::from(aad), plain, ct, tail, tail_and_tag)
+            .map_err(|_| CryptoError::Backend)
+    }
+
+    /// Out of place: verifies `icv` over `aad` and `ct`, decrypting `ct` into `out`.
+    pub(crate) fn open_to(
+        &self,
+        aad: &[u8],
+        iv: &[u8],
+        ct: &[u8],
+        icv: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        if icv.len() != ICV_LEN {
+            return Err(CryptoError::BadLength("ICV"));
+        }
+        if out.len() != ct.len() {
+            return Err(CryptoError::BadLength("output"));
+        }
+        let nonce = self.nonce(iv)?;
+        self.key
+            .open_separate_gather(nonce, Aad::from(aad), ct, icv, out)
+            .map_err(|_| CryptoError::IntegrityCheckFailed)
+    }
+
     pub(crate) fn open(
         &self,
         aad: &[u8],
