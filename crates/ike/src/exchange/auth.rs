@@ -792,10 +792,12 @@ impl Engine {
             self.esp_spis.remove(&pending.spi);
             return true;
         };
-        if !ts::is_subset(tsi, &pending.tsi) || !ts::is_subset(tsr, &pending.tsr) {
+        // Transport mode across a NAT: the addresses as we see them (RFC 7296 §2.23.1).
+        let (tsr, tsi) = super::child::seen_ts(sa, &pending.cfg, tsr, tsi);
+        if !ts::is_subset(&tsi, &pending.tsi) || !ts::is_subset(&tsr, &pending.tsr) {
             // RFC 7296 §2.9: the responder may only narrow. Delete what it created.
             tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA",
-                ts_list(tsi), ts_list(tsr));
+                ts_list(&tsi), ts_list(&tsr));
             self.send_delete_spis(sa, now, suite.protocol, vec![pending.spi]);
             self.esp_spis.remove(&pending.spi);
             return true;
@@ -829,8 +831,8 @@ impl Engine {
             NewChild {
                 cfg: pending.cfg,
                 suite,
-                local_ts: tsi.to_vec(),
-                remote_ts: tsr.to_vec(),
+                local_ts: tsi,
+                remote_ts: tsr,
                 inbound,
                 outbound,
                 replaces: None,

@@ -202,6 +202,53 @@ pub(crate) fn remote_ts(sa: &IkeSa, cfg: &[crate::config::TsConfig]) -> Vec<Traf
     })
 }
 
+/// Transport mode across a NAT (RFC 7296 §2.23.1): a host behind a NAT names its own
+/// (private) address in its selectors, and the other host sees it at the NAT's public one.
+/// Before narrowing (responder) or checking the answer (initiator), each side replaces the
+/// addresses of the selectors of a side behind a NAT with that side's address as seen in IKE:
+/// `peer` (the peer's selectors) become the peer's address when the peer is behind a NAT,
+/// `ours` our own address when we are; protocol and ports are kept. Tunnel mode, or no NAT:
+/// unchanged. Returns (peer's, ours).
+pub(crate) fn seen_ts(
+    sa: &IkeSa,
+    cfg: &ChildConfig,
+    peer: &[TrafficSelector],
+    ours: &[TrafficSelector],
+) -> (Vec<TrafficSelector>, Vec<TrafficSelector>) {
+    let transport = cfg.mode == crate::config::Mode::Transport;
+    let sub = |ts: &[TrafficSelector], behind_nat: bool, seen: std::net::IpAddr| {
+        if transport && behind_nat {
+            with_address(ts, seen)
+        } else {
+            ts.to_vec()
+        }
+    };
+    (
+        sub(peer, sa.nat.remote, sa.remote.ip()),
+        sub(ours, sa.nat.local, sa.local.ip()),
+    )
+}
+
+/// `ts` with the address range of each selector of `addr`'s family replaced by `addr` alone,
+/// protocol and ports kept (RFC 7296 §2.23.1); selectors of the other family stay as they
+/// are; no duplicates.
+pub(crate) fn with_address(ts: &[TrafficSelector], addr: std::net::IpAddr) -> Vec<TrafficSelector> {
+    let mut out: Vec<TrafficSelector> = Vec::new();
+    for t in ts {
+        let s = if t.is_ipv4() == addr.is_ipv4() {
+            TrafficSelector::host(addr)
+                .with_proto_ports(t.ip_proto(), t.start_port(), t.end_port())
+                .unwrap_or(*t)
+        } else {
+            *t
+        };
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 fn resolve(
     cfg: &[crate::config::TsConfig],
     dynamic: impl Fn() -> Vec<TrafficSelector>,
@@ -290,14 +337,17 @@ impl Engine {
     }
 
     /// Narrows proposed selectors against one child's configuration: (TSi, TSr), or `None`.
+    /// `tsi` are the peer's (the exchange initiator's), `tsr` ours; in transport mode across a
+    /// NAT with the addresses as seen in IKE ([`seen_ts`], RFC 7296 §2.23.1).
     pub(crate) fn narrow_for(
         sa: &IkeSa,
         c: &ChildConfig,
         tsi: &[TrafficSelector],
         tsr: &[TrafficSelector],
     ) -> Option<(Vec<TrafficSelector>, Vec<TrafficSelector>)> {
-        let ni = ts::narrow(tsi, &remote_ts(sa, &c.remote_ts));
-        let nr = ts::narrow(tsr, &local_ts(sa, &c.local_ts));
+        let (tsi, tsr) = seen_ts(sa, c, tsi, tsr);
+        let ni = ts::narrow(&tsi, &remote_ts(sa, &c.remote_ts));
+        let nr = ts::narrow(&tsr, &local_ts(sa, &c.local_ts));
         (!ni.is_empty() && !nr.is_empty()).then_some((ni, nr))
     }
 

@@ -334,8 +334,10 @@ impl Engine {
                     self.esp_spis.remove(&our_spi);
                     return true;
                 };
-                if !ts::is_subset(rtsi, &tsi) || !ts::is_subset(rtsr, &tsr) {
-                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA", ts_list(rtsi), ts_list(rtsr));
+                // Transport mode across a NAT: the addresses as we see them (RFC 7296 §2.23.1).
+                let (rtsr, rtsi) = super::child::seen_ts(sa, &cfg, rtsr, rtsi);
+                if !ts::is_subset(&rtsi, &tsi) || !ts::is_subset(&rtsr, &tsr) {
+                    tracing::error!(ike_sa = %id, "IKE_SA {name}[{id}]: peer's traffic selectors {} === {} are not inside ours (TS_UNACCEPTABLE); deleting the CHILD_SA", ts_list(&rtsi), ts_list(&rtsr));
                     self.send_delete_spis(sa, now, suite.protocol, vec![our_spi]);
                     self.esp_spis.remove(&our_spi);
                     return true;
@@ -373,8 +375,8 @@ impl Engine {
                     NewChild {
                         cfg,
                         suite,
-                        local_ts: rtsi.to_vec(),
-                        remote_ts: rtsr.to_vec(),
+                        local_ts: rtsi,
+                        remote_ts: rtsr,
                         inbound,
                         outbound,
                         replaces,
