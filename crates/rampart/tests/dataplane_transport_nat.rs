@@ -33,8 +33,10 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rampart"))
 }
 
-/// rw: initiator from its private address to gw; gw: responder for any peer address.
-fn conf(rw: bool, dir: &Path, tun: &str) -> String {
+/// rw: initiator from its private address to gw; gw: responder for any peer address. With
+/// `rekey` the child is rekeyed every 3 s from this side (CREATE_CHILD_SA across the NAT).
+fn conf(rw: bool, dir: &Path, tun: &str, rekey: bool) -> String {
+    let rekey = if rekey { "rekey_time = \"3s\"\n" } else { "" };
     let (me, peer, me_id, peer_id, start) = if rw {
         (
             addr::RW_V4,
@@ -73,7 +75,7 @@ local_ts = ["dynamic"]
 remote_ts = ["dynamic"]
 esp_proposals = ["aes128gcm16"]
 start_action = "{start}"
-
+{rekey}
 [secrets.ike.hosts]
 ids = ["rw.example.org", "gw.example.org"]
 secret = "dataplane-transport-nat-psk-0123456789"
@@ -94,8 +96,8 @@ fn counter(ns: &Netns, name: &str) -> u64 {
 }
 
 /// The installed transport child of the daemon behind `c`: (UDP-encapsulated, local
-/// selectors, remote selectors).
-fn child(c: &mut Client) -> Option<(bool, String, String)> {
+/// selectors, remote selectors, inbound SPI).
+fn child(c: &mut Client) -> Option<(bool, String, String, u32)> {
     c.list_sas(None).ok()?.ike_sas.iter().find_map(|s| {
         s.children
             .iter()
@@ -103,12 +105,19 @@ fn child(c: &mut Client) -> Option<(bool, String, String)> {
                 ch.state == control::ChildSaState::Installed
                     && ch.mode == control::ChildMode::Transport
             })
-            .map(|ch| (ch.encap, ch.local_ts.join(" "), ch.remote_ts.join(" ")))
+            .map(|ch| {
+                (
+                    ch.encap,
+                    ch.local_ts.join(" "),
+                    ch.remote_ts.join(" "),
+                    ch.spi_in,
+                )
+            })
     })
 }
 
-/// gw's server: answers one UDP datagram (with the sender's address and the data reversed),
-/// then one TCP connection (the peer's address, then everything it sent, reversed).
+/// gw's server: answers UDP datagrams (with the sender's address and the data reversed) up to
+/// one starting with "last", then one TCP connection (the peer's address, then everything it sent, reversed).
 const SERVER: &str = r#"
 import socket, sys
 host, tport, uport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -166,15 +175,38 @@ assert body == payload[::-1], "TCP data changed"
 print("tcp", peer.decode(), len(body))
 "#;
 
+/// Which side rekeys the child before the traffic is sent.
+#[derive(Clone, Copy, PartialEq)]
+enum Rekey {
+    No,
+    Rw,
+    Gw,
+}
+
 #[test]
 fn transport_rw_behind_nat_rampart_both_sides() {
+    run("dtn4", Rekey::No);
+}
+
+/// rw (behind the NAT) rekeys: gw narrows the CREATE_CHILD_SA's TSi as in IKE_AUTH.
+#[test]
+fn transport_nat_rekeyed_by_rw() {
+    run("dtn4r", Rekey::Rw);
+}
+
+/// gw rekeys: it proposes rw's public address, rw (responder) narrows it to its own.
+#[test]
+fn transport_nat_rekeyed_by_gw() {
+    run("dtn4g", Rekey::Gw);
+}
+
+fn run(prefix: &str, rekey: Rekey) {
     if !testbed::require_root_and_tools(testbed::NETNS_TOOLS)
         || !testbed::require_root_and_tools(NAT_TOOLS)
         || !testbed::require_root_and_tools(&["python3"])
     {
         return;
     }
-    let prefix = "dtn4";
     let topo = NatTopology::new(prefix, Masquerade::Plain);
     let gw_tun = format!("{prefix}g");
     let rules = format!(
@@ -191,12 +223,17 @@ fn transport_rw_behind_nat_rampart_both_sides() {
 
     let dg = topo.subdir("gw");
     let dr = topo.subdir("rw");
-    let mut gw = RampartDaemon::start(bin(), &topo.gw, &dg, &conf(false, &dg, &gw_tun));
+    let mut gw = RampartDaemon::start(
+        bin(),
+        &topo.gw,
+        &dg,
+        &conf(false, &dg, &gw_tun, rekey == Rekey::Gw),
+    );
     let mut rw = RampartDaemon::start(
         bin(),
         &topo.rw,
         &dr,
-        &conf(true, &dr, &format!("{prefix}r")),
+        &conf(true, &dr, &format!("{prefix}r"), rekey == Rekey::Rw),
     );
     let mut cr = Client::connect(rw.socket()).unwrap();
     let mut cg = Client::connect(gw.socket()).unwrap();
@@ -213,8 +250,27 @@ fn transport_rw_behind_nat_rampart_both_sides() {
         gw.log()
     );
     // Both sides use the addresses they see (RFC 7296 §2.23.1), over UDP encapsulation.
-    let (rw_encap, rw_l, rw_r) = rw_child.unwrap();
-    let (gw_encap, gw_l, gw_r) = gw_child.unwrap();
+    if rekey != Rekey::No {
+        // A new child on both sides (new inbound SPIs), with the same selectors.
+        let (old_rw, old_gw) = (
+            rw_child.as_ref().map(|c| c.3),
+            gw_child.as_ref().map(|c| c.3),
+        );
+        let rekeyed = testbed::wait_until(Duration::from_secs(10), || {
+            rw_child = child(&mut cr);
+            gw_child = child(&mut cg);
+            rw_child.as_ref().is_some_and(|c| Some(c.3) != old_rw)
+                && gw_child.as_ref().is_some_and(|c| Some(c.3) != old_gw)
+        });
+        assert!(
+            rekeyed,
+            "no rekey across the NAT\nrw:\n{}\ngw:\n{}",
+            rw.log(),
+            gw.log()
+        );
+    }
+    let (rw_encap, rw_l, rw_r, _) = rw_child.unwrap();
+    let (gw_encap, gw_l, gw_r, _) = gw_child.unwrap();
     assert!(rw_encap && gw_encap, "NAT seen, yet no UDP encapsulation");
     assert!(
         rw_l.contains(addr::RW_V4) && rw_r.contains(addr::GW_V4),

@@ -191,3 +191,103 @@ fn ah_without_integrity_has_no_keys() {
     };
     assert!(Engine::child_keys(&sa, &suite, None, &[1; 32], &[2; 32], true, 1, 2).is_none());
 }
+
+fn ts(s: &str) -> wire::TrafficSelector {
+    s.parse().unwrap()
+}
+
+/// rw at 198.51.100.100 behind a NAT whose public address is 192.0.2.254: gw's view.
+fn gw_behind_nat_view(mode: crate::config::Mode) -> (IkeSa, ChildConfig) {
+    let mut sa = IkeSa::new(
+        IkeSaId(1),
+        Arc::new(IkeConfig::default()),
+        false,
+        1,
+        2,
+        "192.0.2.1:4500".parse().unwrap(),
+        "192.0.2.254:4500".parse().unwrap(),
+        Instant::now(),
+    );
+    sa.nat.remote = true;
+    let cfg = ChildConfig {
+        mode,
+        local_ts: vec![crate::config::TsConfig::Dynamic],
+        remote_ts: vec![crate::config::TsConfig::Dynamic],
+        ..ChildConfig::default()
+    };
+    (sa, cfg)
+}
+
+#[test]
+fn nat_address_replaces_ranges_of_its_family_keeping_protocol_and_ports() {
+    let a: std::net::IpAddr = "192.0.2.254".parse().unwrap();
+    let got = super::with_address(
+        &[
+            ts("198.51.100.100/32"),
+            ts("10.0.0.0/8"),
+            ts("2001:db8::/32"),
+            ts("198.51.100.0/24").with_proto_ports(6, 80, 80).unwrap(),
+        ],
+        a,
+    );
+    assert_eq!(
+        got,
+        [
+            ts("192.0.2.254/32"),
+            ts("2001:db8::/32"),
+            ts("192.0.2.254/32").with_proto_ports(6, 80, 80).unwrap(),
+        ]
+    );
+}
+
+#[test]
+fn transport_responder_narrows_the_peers_private_address_to_its_public_one() {
+    use crate::config::Mode;
+    // RFC 7296 §2.23.1: TSi carries rw's private address; gw uses the one it sees.
+    let (sa, cfg) = gw_behind_nat_view(Mode::Transport);
+    let (ni, nr) = Engine::narrow_for(&sa, &cfg, &[ts("198.51.100.100/32")], &[ts("192.0.2.1/32")])
+        .expect("narrowed");
+    assert_eq!(
+        (ni, nr),
+        (vec![ts("192.0.2.254/32")], vec![ts("192.0.2.1/32")])
+    );
+    // Tunnel mode selectors are never rewritten: the inner addresses are the peer's own.
+    let (sa, cfg) = gw_behind_nat_view(Mode::Tunnel);
+    assert!(
+        Engine::narrow_for(&sa, &cfg, &[ts("198.51.100.100/32")], &[ts("192.0.2.1/32")]).is_none()
+    );
+    // Without a NAT nothing is rewritten either.
+    let (mut sa, cfg) = gw_behind_nat_view(Mode::Transport);
+    sa.nat.remote = false;
+    let (peer, ours) = super::seen_ts(&sa, &cfg, &[ts("198.51.100.100/32")], &[ts("192.0.2.9/32")]);
+    assert_eq!(
+        (peer, ours),
+        (vec![ts("198.51.100.100/32")], vec![ts("192.0.2.9/32")])
+    );
+}
+
+#[test]
+fn transport_side_behind_nat_maps_its_public_address_back_to_its_own() {
+    // rw's view of gw's answer (or of gw's rekey proposal): its public address becomes its
+    // own address, gw's stays.
+    let mut sa = IkeSa::new(
+        IkeSaId(1),
+        Arc::new(IkeConfig::default()),
+        true,
+        1,
+        2,
+        "198.51.100.100:4500".parse().unwrap(),
+        "192.0.2.1:4500".parse().unwrap(),
+        Instant::now(),
+    );
+    sa.nat.local = true;
+    let cfg = ChildConfig {
+        mode: crate::config::Mode::Transport,
+        ..ChildConfig::default()
+    };
+    let (peer, ours) = super::seen_ts(&sa, &cfg, &[ts("192.0.2.1/32")], &[ts("192.0.2.254/32")]);
+    assert_eq!(
+        (peer, ours),
+        (vec![ts("192.0.2.1/32")], vec![ts("198.51.100.100/32")])
+    );
+}
