@@ -2,23 +2,12 @@
 //! when `esp_proposals` is set too, and the errors (bad proposals, AH with forced UDP
 //! encapsulation, RFC 3948 being ESP-only).
 
+mod common;
+
+use common::CONN;
 use config::Config;
 use crypto::proposal::Protocol;
 use crypto::ProposalSpec;
-
-/// A valid connection (lines 1-11); the child's extra keys go at line 12.
-const CONN: &str = r#"[connections.a]
-remote_addrs = ["192.0.2.100"]
-[connections.a.local]
-auth = "psk"
-id = "moon.example.org"
-[connections.a.remote]
-auth = "psk"
-id = "carol.example.org"
-[connections.a.children.net]
-local_ts = ["203.0.113.0/24"]
-remote_ts = ["198.51.100.0/25"]
-"#;
 
 fn parse(extra_child: &str) -> Result<Config, Vec<String>> {
     Config::parse("rampart.toml", &format!("{CONN}{extra_child}")).map_err(|e| e.messages())

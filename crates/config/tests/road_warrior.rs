@@ -3,42 +3,16 @@
 //! up strictly, and broken files give exact messages.
 
 use std::net::IpAddr;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::{write, TempDir};
 use config::*;
 use pki::{CaSpec, CertSpec, CertificateAuthority, Eku, KeyKind, PrivateKey, Validity};
 use wire::Identity;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rampart-config-rw-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn write(path: &Path, content: &[u8], mode: u32) {
-    std::fs::write(path, content).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// ca.crt, server.crt (SAN vpn.example.org, serverAuth) and server.key in `dir`.
 fn server_files(dir: &Path) {
     let validity = Validity::days_from(SystemTime::now() - Duration::from_secs(3600), 30);
     let ca = CertificateAuthority::self_signed(
@@ -98,7 +72,7 @@ fn load(dir: &Path, text: &str) -> Result<Config, Vec<String>> {
 
 #[test]
 fn the_documented_example_loads() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("rw");
     server_files(&dir.0);
     let text = format!("{}[authorities.ca]\ncacert = \"ca.crt\"\n", doc_example());
     let c = load(&dir.0, &text).unwrap();
@@ -151,7 +125,7 @@ fn the_documented_example_loads() {
 
 #[test]
 fn pool_ranges() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("rw");
     let text = "[pools.a]\naddrs = \"192.0.2.10-192.0.2.12\"\n\
                 [pools.b]\naddrs = \"192.0.2.64/31\"\n\
                 [pools.c]\naddrs = \"2001:db8::5/128\"\n\
@@ -180,7 +154,7 @@ fn pool_ranges() {
 
 #[test]
 fn broken_road_warrior_keys() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("rw");
     let text = r#"[pools.a]
 addrs = "192.0.2.0/24"
 [pools.b]
@@ -248,7 +222,7 @@ secret = ""
 
 #[test]
 fn eap_server_needs_a_certificate_and_clients_a_user() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("rw");
     let text = r#"[connections.x]
 remote_addrs = ["%any"]
 [connections.x.local]
