@@ -322,6 +322,29 @@ impl DataPlane {
         })
     }
 
+    /// A child's peer (outer) address and the path MTU it uses now.
+    pub fn child_path(&self, id: u64) -> Option<(SocketAddr, u16)> {
+        self.tables()
+            .children
+            .get(&id)
+            .map(|c| (c.remote, c.options.path_mtu))
+    }
+
+    /// Sets a child's path MTU when the outer path's changed (RFC 4301 §8.2, RFC 1191 / RFC 8201:
+    /// the daemon follows the route's MTU, which the kernel lowers when an ICMP "fragmentation
+    /// needed" / "packet too big" arrives for the outer packets). Inner packets larger than
+    /// the new `path_mtu` less the overhead are then refused with [`crate::DropReason::PathMtu`]
+    /// and the MSS clamp follows.
+    pub fn set_path_mtu(&self, id: u64, path_mtu: u16) -> Result<(), EspError> {
+        self.change(|t| {
+            let mut child = Child::clone(t.children.get(&id).ok_or(EspError::UnknownChild(id))?);
+            child.options.path_mtu = path_mtu;
+            child.max_inner = max_inner(&child.outbound, child.remote, child.encap, path_mtu);
+            t.replace_child(child);
+            Ok(())
+        })
+    }
+
     /// Adds another inbound SA to a child (rekey overlap, RFC 7296 §2.8: the new SA receives
     /// while the old one still may). It shares the child's selectors and window size.
     pub fn add_inbound_sa(&self, id: u64, keys: SaKeys) -> Result<(), EspError> {

@@ -23,6 +23,8 @@
 //! install_child(&self, ChildSaConfig) -> Result<ChildHandle, EspError>
 //! remove_child(&self, id: u64) -> Result<ChildStats, EspError>
 //! update_peer(&self, id: u64, remote: SocketAddr) -> Result<(), EspError>   // NAT moved
+//! set_path_mtu(&self, id: u64, path_mtu: u16) -> Result<(), EspError>     // route's MTU changed
+//! child_path(&self, id: u64) -> Option<(SocketAddr, u16)>                  // peer, path MTU
 //! add_inbound_sa(&self, id: u64, SaKeys) -> Result<(), EspError>            // rekey overlap
 //! remove_inbound_sa(&self, spi: u32) -> Result<SaStats, EspError>
 //! replace_outbound_sa(&self, id: u64, SaKeys) -> Result<SaStats, EspError>  // rekey switch

@@ -217,7 +217,8 @@ fn dataplane_drops_counted_per_reason() {
 
 /// The tunnel follows the outer path's MTU (RFC 4301 §8.2): gw1's route to gw2 says 1300, so
 /// with AES-GCM over IPv4 and UDP (65 bytes of overhead at worst) the tunnel carries inner
-/// packets up to 1235 bytes, and a larger one with DF gets "fragmentation needed" for 1235.
+/// packets up to 1235 bytes, and a larger one with DF gets "fragmentation needed" for 1235;
+/// when the route's MTU changes later, the running child follows.
 #[test]
 fn dataplane_path_mtu_from_the_route() {
     let t = Tunnel {
@@ -252,6 +253,32 @@ fn dataplane_path_mtu_from_the_route() {
     // 1207 bytes of ICMP payload make a 1235-byte packet: it fits.
     let out = df_ping("1207");
     assert!(out.ok(), "{out}");
+
+    // The route changes under the running child (as when the kernel learns a smaller PMTU):
+    // within the daemon's refresh (5 s) the tunnel carries 1250 − 65 = 1185 bytes, and a
+    // 1208-byte packet that fitted before gets "fragmentation needed" for 1185.
+    let out = p.topo.gw1.run(&[
+        "ip",
+        "route",
+        "replace",
+        addr::GW2_V4,
+        "dev",
+        testbed::topology::OUTER_IF,
+        "mtu",
+        "1250",
+    ]);
+    assert!(out.ok(), "{out}");
+    let mut last = String::new();
+    let followed = testbed::wait_until(Duration::from_secs(12), || {
+        let out = df_ping("1180");
+        last = out.to_string();
+        out.stdout.contains("mtu = 1185") || out.stderr.contains("mtu=1185")
+    });
+    assert!(
+        followed,
+        "the tunnel did not follow the route's new MTU: {last}\n{}",
+        p.gw1.log()
+    );
 }
 
 /// IPv6 outer + AES-CBC/HMAC-SHA2-512-256: 121 bytes of overhead at worst, so the tunnel is

@@ -127,6 +127,16 @@ impl DataPath {
         let _ = self.dp.update_addresses(id, local, remote);
     }
 
+    /// A Child SA's peer address and current path MTU.
+    pub fn child_path(&self, id: u64) -> Option<(SocketAddr, u16)> {
+        self.dp.child_path(id)
+    }
+
+    /// Sets a Child SA's path MTU (the route's changed).
+    pub fn set_path_mtu(&self, id: u64, mtu: u16) {
+        let _ = self.dp.set_path_mtu(id, mtu);
+    }
+
     /// A Child SA's counters.
     pub fn child_stats(&self, id: u64) -> Option<esp::ChildStats> {
         self.dp.child_stats(id)

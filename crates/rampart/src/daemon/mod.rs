@@ -234,6 +234,9 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     // ESP (within a second), not after the last IKE message.
     let mut traffic_tick = tokio::time::interval(Duration::from_secs(1));
     traffic_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The outer path MTU the children use follows the routes' (RFC 4301 §8.2).
+    let mut mtu_tick = tokio::time::interval(PATH_MTU_REFRESH);
+    mtu_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut shutdown_by: Option<Instant> = None;
     loop {
         d.flush().await;
@@ -270,6 +273,7 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
                 datapath::apply_expiry(&mut d.engine, Instant::now(), &evs);
             }
             _ = traffic_tick.tick() => d.note_inbound_traffic(),
+            _ = mtu_tick.tick() => d.refresh_path_mtu().await,
             () = roam::Roaming::changed(&mut roaming) => {
                 if let Some(r) = &roaming {
                     for (sa, to) in r.moves(&d.engine.status(Instant::now())).await {
@@ -295,7 +299,41 @@ async fn run(cfg: config::Config, bus: EventBus, log: logging::LogHandle) -> Res
     Ok(())
 }
 
+/// How often the children's path MTU is compared with their routes'.
+const PATH_MTU_REFRESH: Duration = Duration::from_secs(5);
+
 impl Daemon {
+    /// Gives each installed child the path MTU of the route to its peer when it changed (a
+    /// route's `mtu`, or the kernel's learned PMTU after an ICMP "fragmentation needed" /
+    /// "packet too big" for our outer packets, RFC 1191 / RFC 8201). One route lookup per
+    /// distinct peer address.
+    async fn refresh_path_mtu(&mut self) {
+        let mut by_peer: std::collections::HashMap<std::net::IpAddr, Option<u16>> =
+            std::collections::HashMap::new();
+        let ids: Vec<u64> = self.inbound_seen.keys().copied().collect();
+        for id in ids {
+            let Some((remote, now)) = self.dp.child_path(id) else {
+                continue;
+            };
+            let mtu = match by_peer.get(&remote.ip()) {
+                Some(m) => *m,
+                None => {
+                    let m = self.routes.path_mtu(remote.ip()).await;
+                    by_peer.insert(remote.ip(), m);
+                    m
+                }
+            };
+            if let Some(mtu) = mtu.filter(|&m| m != now) {
+                tracing::info!(
+                    child_sa = id,
+                    "path MTU towards {} now {mtu} (was {now})",
+                    remote.ip()
+                );
+                self.dp.set_path_mtu(id, mtu);
+            }
+        }
+    }
+
     /// Tells the engine which Child SAs received ESP since the last look (called before each
     /// engine timeout, so a due liveness check is skipped when the peer's ESP still arrives).
     fn note_inbound_traffic(&mut self) {
