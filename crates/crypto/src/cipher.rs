@@ -188,13 +188,7 @@ impl Cipher {
         if let Inner::Aead(c) = &self.inner {
             return c.seal_from(aad, iv, plain, tail, out);
         }
-        let ct_len = plain.len() + tail.len();
-        let (ct, icv) = out
-            .split_at_mut_checked(ct_len)
-            .ok_or(CryptoError::BadLength("output"))?;
-        let (head, rest) = ct.split_at_mut(plain.len());
-        head.copy_from_slice(plain);
-        rest.copy_from_slice(tail);
+        let (ct, icv) = copy_for_sealing(plain, tail, out)?;
         self.seal(aad, iv, ct, icv)
     }
 
@@ -230,6 +224,22 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Cipher>();
 };
+
+/// For sealing in place what is asked for out of place: copies `plain | tail` to the front of
+/// `out` and splits `out` there into (the bytes to seal, the room for the ICV).
+pub fn copy_for_sealing<'a>(
+    plain: &[u8],
+    tail: &[u8],
+    out: &'a mut [u8],
+) -> Result<(&'a mut [u8], &'a mut [u8]), CryptoError> {
+    let (ct, icv) = out
+        .split_at_mut_checked(plain.len() + tail.len())
+        .ok_or(CryptoError::BadLength("output"))?;
+    let (head, rest) = ct.split_at_mut(plain.len());
+    head.copy_from_slice(plain);
+    rest.copy_from_slice(tail);
+    Ok((ct, icv))
+}
 
 #[cfg(test)]
 mod tests {

@@ -168,13 +168,7 @@ impl Protect {
             } => cipher.seal_from(&esn_aad(hdr, seq), iv, plain, tail, out),
             Protect::Cipher { cipher, .. } => cipher.seal_from(hdr, iv, plain, tail, out),
             Protect::EsnInteg(_) | Protect::Ah(_) => {
-                let ct_len = plain.len() + tail.len();
-                let (ct, icv) = out
-                    .split_at_mut_checked(ct_len)
-                    .ok_or(CryptoError::BadLength("output"))?;
-                let (head, rest) = ct.split_at_mut(plain.len());
-                head.copy_from_slice(plain);
-                rest.copy_from_slice(tail);
+                let (ct, icv) = crypto::cipher::copy_for_sealing(plain, tail, out)?;
                 self.seal(hdr, seq, iv, ct, icv)
             }
         }
